@@ -1,0 +1,1 @@
+"""Prefect flows: ingest, train, register, promote, batch scoring (one file per flow)."""

@@ -1,0 +1,3 @@
+from woorizip.cli import main
+
+main()

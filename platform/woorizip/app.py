@@ -1,0 +1,66 @@
+"""`create_app()`: the one FastAPI application that serves every domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from woorizip import __version__, health
+from woorizip.backends import Backends
+from woorizip.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from woorizip.problems import install_problem_handlers
+from woorizip.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, backends: Backends | None = None) -> FastAPI:
+    """Build the API; backing services are opened by the lifespan, not here."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = backends is None
+        app.state.backends = backends or Backends(settings)
+        # Open the content store at start-up so the first request does not pay for
+        # starting the embedded server.
+        await run_in_threadpool(lambda: app.state.backends.mongo)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.backends.close()
+
+    app = FastAPI(
+        title="우리집 API",
+        version=__version__,
+        description="One personalized family question a day. Errors are RFC 9457 problem+json.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False
+    )
+    # Added innermost first: the request id wraps everything, so every log line and error has it.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    return app

@@ -1,0 +1,163 @@
+"""`woorizip` command line: serve, worker, db, doctor, demo."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from woorizip.settings import Settings, get_settings
+
+app = typer.Typer(help="우리집 backend: one deployable unit in several roles.", no_args_is_help=True)
+db_app = typer.Typer(help="Relational schema migrations.", no_args_is_help=True)
+content_app = typer.Typer(help="The embedded content server (SecantusDB) of this data directory.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content")
+
+logger = logging.getLogger(__name__)
+
+
+def _settings() -> Settings:
+    from woorizip.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply Alembic migrations up to REVISION (default: head)."""
+    from woorizip.db import migrate
+
+    url = _settings().resolved_database_url
+    migrate.upgrade(url=url, revision=revision)
+    typer.echo(f"database at revision {migrate.current_revision_at(url)}: {_redact(url)}")
+
+
+@content_app.command("start")
+def content_start() -> None:
+    """Start (or find) the embedded content server and print its URI."""
+    from woorizip.content.embedded import ensure_server
+
+    typer.echo(ensure_server(_settings().content_dir).uri)
+
+
+@content_app.command("stop")
+def content_stop() -> None:
+    """Stop the embedded content server of this data directory."""
+    from woorizip.content.embedded import stop_server
+
+    stopped = stop_server(_settings().content_dir)
+    typer.echo("stopped" if stopped else "not running")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default: settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default: settings)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
+    """Run the API (auth, family, questions, media, notifications)."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "woorizip.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(min=1, help="worker threads")] = 2,
+) -> None:
+    """Run the background job worker (push delivery, reminders, media processing)."""
+    from woorizip.queue import build_queue
+
+    queue = build_queue(_settings())
+    typer.echo(f"worker consuming the {queue.backend} queue with {threads} threads", err=True)
+    queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
+
+
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False) -> None:
+    """Report which backend each concern uses and whether it answers."""
+    from woorizip.backends import Backends
+
+    settings = _settings()
+    backends = Backends(settings)
+    try:
+        statuses = backends.check(timeout_seconds=max(settings.backend_timeout_seconds, 10.0))
+    finally:
+        backends.close()
+    healthy = all(status.ok for status in statuses)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": healthy,
+                    "data_dir": str(settings.data_dir.resolve()),
+                    "backends": [status.as_dict() for status in statuses],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for status in statuses:
+            mark = "ok  " if status.ok else "FAIL"
+            typer.echo(f"{mark} {status.concern:<13} {status.backend:<20} {status.detail}")
+    raise typer.Exit(0 if healthy else 1)
+
+
+@app.command()
+def demo(
+    port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")] = True,
+) -> None:
+    """The main job on embedded defaults: migrate, start the embedded services, serve the API."""
+    from woorizip.backends import Backends
+    from woorizip.content.embedded import ensure_server
+    from woorizip.db import migrate
+
+    settings = _settings()
+    typer.echo(f"data directory: {settings.data_dir.resolve()}")
+    migrate.upgrade(url=settings.resolved_database_url)
+    typer.echo("✓ database migrated")
+    if not settings.mongo_url:
+        typer.echo(f"✓ content server at {ensure_server(settings.content_dir).uri}")
+    backends = Backends(settings)
+    try:
+        failed = [status for status in backends.check(timeout_seconds=10.0) if not status.ok]
+    finally:
+        backends.close()
+    for status in failed:
+        typer.echo(f"✗ {status.concern} ({status.backend}): {status.detail}", err=True)
+    if failed:
+        raise typer.Exit(1)
+    typer.echo("✓ every backing service answers")
+    if serve_api:
+        api_port = port or settings.api_port
+        typer.echo(f"API docs: http://{settings.api_host}:{api_port}/docs  readiness: /readyz")
+        serve(host=None, port=api_port, workers=1)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

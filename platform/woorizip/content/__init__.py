@@ -1,0 +1,1 @@
+"""Content store (questions, answers, assignments, events): MongoDB over pymongo."""

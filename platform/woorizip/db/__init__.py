@@ -1,0 +1,1 @@
+"""Relational store: SQLAlchemy 2 engine and sessions, Alembic migrations."""

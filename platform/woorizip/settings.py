@@ -1,0 +1,82 @@
+"""One typed settings object for the whole installation (env prefix `WOORIZIP_`, `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "dev-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every setting with its default; an unset URL means the embedded default for that concern."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WOORIZIP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("var"), description="where every embedded backend keeps its files")
+
+    # relational: SQLite file under data_dir unless a URL is given (postgresql+psycopg://...)
+    database_url: str | None = None
+    # content: a local SecantusDB (MongoDB wire) server under data_dir unless a URL is given
+    mongo_url: str | None = None
+    mongo_database: str = "woorizip"
+    # cache, deny-list, rate limits: in-process unless a Redis URL is given
+    redis_url: str | None = None
+    # job queue (huey): SQLite file under data_dir unless a Redis URL is given
+    queue_url: str | None = None
+    # media: local directory under data_dir unless a bucket is given
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "ap-northeast-2"
+    # model registry and tracking: SQLite under data_dir, artifacts under models/, unless a URL is given
+    mlflow_tracking_uri: str | None = None
+    models_dir: Path = Path("models")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="requests above get 413")
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    log_level: str = "INFO"
+    log_json: bool = True
+    backend_timeout_seconds: float = Field(default=2.0, gt=0, description="readiness probe timeout")
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            raise ValueError("WOORIZIP_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL in use."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'woorizip.db').resolve()}"
+
+    @property
+    def content_dir(self) -> Path:
+        return self.data_dir / "content"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def queue_file(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def resolved_mlflow_tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()
