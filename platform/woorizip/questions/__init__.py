@@ -1,0 +1,1 @@
+"""The question domain: the question bank in the content store."""
