@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from woorizip.questions.cli import questions_app
+from woorizip.recommender import cli as recommender_cli
 from woorizip.settings import Settings, get_settings
 
 app = typer.Typer(help="우리집 backend: one deployable unit in several roles.", no_args_is_help=True)
@@ -16,6 +18,9 @@ db_app = typer.Typer(help="Relational schema migrations.", no_args_is_help=True)
 content_app = typer.Typer(help="The embedded content server (SecantusDB) of this data directory.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
+app.add_typer(questions_app, name="questions")
+app.command()(recommender_cli.simulate)
+app.command()(recommender_cli.evaluate)
 
 logger = logging.getLogger(__name__)
 

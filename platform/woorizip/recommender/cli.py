@@ -1,0 +1,62 @@
+"""`woorizip simulate` and `woorizip evaluate`: the data scientist's loop from the command line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def simulate(
+    out: Annotated[Path, typer.Option(help="dataset folder to write (Parquet + manifest.json)")],
+    families: Annotated[int, typer.Option(min=2, help="number of families")] = 2000,
+    days: Annotated[int, typer.Option(min=7, help="days of history")] = 90,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same dataset")] = 1,
+) -> None:
+    """Simulate a logged history of families answering daily questions."""
+    from recsys.evaluation.run import SimulationInfo
+    from recsys.events import write_dataset
+    from recsys.simulate.history import simulate_history
+    from recsys.simulate.params import SimulationParams
+
+    started = time.perf_counter()
+    params = SimulationParams()
+    history = simulate_history(n_families=families, days=days, seed=seed, params=params)
+    info = SimulationInfo(seed=seed, families=families, days=days, start_day=params.start_day)
+    write_dataset(history.dataset, out, extra=info.as_manifest())
+    events = history.dataset.events
+    served = int((events["type"] == "served").sum())
+    typer.echo(
+        f"wrote {out}: {len(events)} events ({served} served) for {families} families over {days} days "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+
+
+def evaluate(
+    data: Annotated[Path, typer.Option(help="dataset folder (from `woorizip simulate` or an export)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    report: Annotated[Path | None, typer.Option(help="folder for report.md, report.json and plots")] = None,
+    ab_families: Annotated[int, typer.Option(min=0, help="fresh families per A/B arm (0 skips the A/B)")] = 2000,
+    ab_days: Annotated[int, typer.Option(min=1, help="days of the simulated A/B")] = 30,
+    seed: Annotated[int, typer.Option(help="seed of the A/B families and the bootstrap")] = 0,
+) -> None:
+    """Train on a temporal split and report offline metrics, off-policy estimates and the simulated A/B."""
+    from recsys.evaluation.run import SimulationInfo, evaluate_dataset
+    from recsys.events import DatasetError, read_dataset, read_manifest
+
+    try:
+        dataset = read_dataset(data)
+        simulation = SimulationInfo.from_manifest(read_manifest(data))
+    except DatasetError as error:
+        typer.echo(f"cannot read {data}: {error}", err=True)
+        raise typer.Exit(2) from None
+    if simulation is None:
+        typer.echo("no simulation in the manifest: skipping the online A/B (offline metrics only)", err=True)
+    result = evaluate_dataset(dataset, simulation=simulation, ab_families=ab_families, ab_days=ab_days, seed=seed)
+    folder = report or data / "report"
+    path = result.write(folder)
+    typer.echo(result.to_json() if as_json else result.to_text())
+    if not as_json:
+        typer.echo(f"\nreport: {path}")

@@ -1,0 +1,1 @@
+"""Offline evaluation: ranking and beyond-accuracy metrics, bootstrap intervals and off-policy estimators."""

@@ -1,0 +1,155 @@
+"""The evaluation report: a console table, a Markdown file and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: reports are written on servers and in CI
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from recsys.evaluation.offline import OfflineReport
+from recsys.evaluation.online import ABResult
+
+TARGET_GAP_CLOSED = 0.6
+
+
+@dataclass
+class EvaluationResult:
+    offline: OfflineReport
+    ab: ABResult | None
+    importance: pd.Series
+    model_trees: int
+    training_rows: int
+    seconds: dict[str, float]
+
+    def targets(self) -> dict[str, bool]:
+        """The recommender's acceptance targets, checked on this run."""
+        checks: dict[str, bool] = {}
+        lgbm, pop = self.offline.ranking.get("lightgbm"), self.offline.ranking.get("popularity")
+        if lgbm and pop:
+            checks["offline NDCG@10: lightgbm above popularity, intervals apart"] = lgbm["ndcg"].low > pop["ndcg"].high
+        if self.ab is not None:
+            gap = self.ab.gap_closed.get("lightgbm", float("nan"))
+            checks[f"A/B: lightgbm closes >= {TARGET_GAP_CLOSED:.0%} of the popularity-to-oracle gap"] = (
+                gap >= TARGET_GAP_CLOSED
+            )
+            learned = self.ab.completion["lightgbm"]
+            checks["A/B: lightgbm beats every baseline, intervals apart"] = all(
+                learned.low > interval.high
+                for name, interval in self.ab.completion.items()
+                if name in ("random", "popularity", "affinity")
+            )
+        return checks
+
+    def as_dict(self) -> dict[str, Any]:
+        off = self.offline
+        return {
+            "split": {k: str(v) for k, v in off.split.__dict__.items()},
+            "offline": {
+                name: {metric: interval.__dict__ for metric, interval in metrics.items()}
+                | {"coverage": off.coverage[name], "novelty": off.novelty[name]}
+                for name, metrics in off.ranking.items()
+            },
+            "off_policy": {
+                name: {"ips": e.ips.__dict__, "snips": e.snips.__dict__, "ess": e.ess, "matched": e.matched, "n": e.n}
+                for name, e in off.off_policy.items()
+            },
+            "ab": None
+            if self.ab is None
+            else {
+                "families": self.ab.families,
+                "days": self.ab.days,
+                "retrains": self.ab.retrains,
+                "completion": {name: i.__dict__ for name, i in self.ab.completion.items()},
+                "gap_closed": self.ab.gap_closed,
+            },
+            "targets": self.targets(),
+            "model": {"trees": self.model_trees, "training_rows": self.training_rows},
+            "top_features": self.importance.head(10).round(1).to_dict(),
+            "seconds": self.seconds,
+            "notes": off.notes,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, indent=2, default=str)
+
+    def to_text(self) -> str:
+        lines = [
+            f"Temporal split: train from {self.offline.split.start}, validation from {self.offline.split.validation}, "
+            f"test {self.offline.split.test} .. {self.offline.split.end}",
+            f"LightGBM LambdaRank: {self.model_trees} trees on {self.training_rows} served questions",
+            "",
+            f"Offline (test window, {self.offline.families_evaluated} families, "
+            f"{self.offline.logged_decisions} logged decisions; 95% bootstrap intervals)",
+            self.offline.table().to_string(),
+        ]
+        if self.ab is not None:
+            table = self.ab.table()
+            table["completion"] = [str(self.ab.completion[name]) for name in table.index]  # estimate [low, high]
+            lines += [
+                "",
+                f"Simulated online A/B ({self.ab.families} fresh families x {self.ab.days} days, "
+                f"learned policy retrained {self.ab.retrains} times)",
+                table[["completion", "gap_closed"]].to_string(float_format=lambda v: f"{v:.3f}"),
+            ]
+        lines += ["", "Targets:"] + [f"  [{'x' if ok else ' '}] {name}" for name, ok in self.targets().items()]
+        lines += [f"note: {note}" for note in self.offline.notes]
+        return "\n".join(lines)
+
+    def write(self, folder: Path) -> Path:
+        """Write report.md, report.json and the plots into `folder`; returns the Markdown path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        plots = self._plots(folder)
+        markdown = ["# Recommender evaluation", "", "```", self.to_text(), "```", ""]
+        markdown += [f"![{name}]({path.name})" for name, path in plots.items()]
+        path = folder / "report.md"
+        path.write_text("\n".join(markdown) + "\n", encoding="utf-8")
+        (folder / "report.json").write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    def _plots(self, folder: Path) -> dict[str, Path]:
+        plots: dict[str, Path] = {}
+        if self.ab is not None:
+            figure, axis = plt.subplots(figsize=(6, 3.5))
+            names = list(self.ab.completion)
+            estimates = [self.ab.completion[n].estimate for n in names]
+            errors = [
+                [self.ab.completion[n].estimate - self.ab.completion[n].low for n in names],
+                [self.ab.completion[n].high - self.ab.completion[n].estimate for n in names],
+            ]
+            axis.bar(names, estimates, yerr=errors, capsize=4, color="#6a9fb5")
+            axis.set_ylabel("family completion rate")
+            axis.set_title("Simulated A/B (95% intervals)")
+            plots["A/B completion"] = _save(figure, folder / "ab_completion.png")
+            figure, axis = plt.subplots(figsize=(7, 3.5))
+            self.ab.daily.rolling(3, min_periods=1).mean().plot(ax=axis)
+            axis.set_ylabel("completion (3-day mean)")
+            axis.set_title("Completion by day")
+            plots["daily completion"] = _save(figure, folder / "ab_daily.png")
+        if self.offline.ranking:
+            figure, axis = plt.subplots(figsize=(6, 3.5))
+            names = list(self.offline.ranking)
+            values = [self.offline.ranking[n]["ndcg"].estimate if self.offline.ranking[n] else 0.0 for n in names]
+            axis.bar(names, values, color="#b5846a")
+            axis.set_ylabel("NDCG@10 (test window)")
+            plots["offline NDCG"] = _save(figure, folder / "offline_ndcg.png")
+        figure, axis = plt.subplots(figsize=(6, 4))
+        self.importance.head(15)[::-1].plot.barh(ax=axis, color="#7a6ab5")
+        axis.set_xlabel("total gain")
+        axis.set_title("Feature importance")
+        plots["feature importance"] = _save(figure, folder / "feature_importance.png")
+        return plots
+
+
+def _save(figure: Any, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

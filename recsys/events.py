@@ -1,0 +1,252 @@
+"""The event log and dataset folder format shared by the simulator, training and evaluation.
+
+A dataset folder holds four Parquet files (documented in docs/events.md):
+`events.parquet`, `families.parquet`, `members.parquet`, `questions.parquet`, plus
+`manifest.json`. Production exports and simulated histories use the same format, so data
+scientists can train and evaluate on either.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsys.catalog.bank import QuestionBank
+from recsys.catalog.schema import Category
+
+FORMAT_VERSION = 1
+
+
+class EventType(StrEnum):
+    SERVED = "served"  # a question was assigned to a family for a day
+    OPENED = "opened"  # a member opened the day's question
+    ANSWERED = "answered"  # a member answered it
+    REPLACED = "replaced"  # the family asked for another question
+    REACTED = "reacted"  # a member reacted to another member's answer
+    RATED = "rated"  # a member rated the question itself (+1 / -1)
+    COMPLETED = "completed"  # every member answered
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    GUARDIAN = "guardian"
+    MEMBER = "member"
+    CHILD = "child"
+
+
+EVENT_COLUMNS: dict[str, str] = {
+    "event_id": "string",
+    "ts": "datetime64[us, UTC]",
+    "day": "date",  # the family-local day of the assignment the event belongs to
+    "family_id": "string",
+    "member_id": "string",  # null for family-level events (served, replaced, completed)
+    "type": "string",
+    "question_id": "string",
+    "policy": "string",  # served: which policy chose it
+    "model_version": "string",  # served: the model version, when a model chose it
+    "propensity": "float64",  # served: probability the policy gave this question
+    "candidate_count": "Int64",  # served: how many questions were eligible
+    "answer_length": "Int64",  # answered: characters
+    "latency_seconds": "float64",  # answered: seconds from served to answered
+    "rating": "Int64",  # rated: +1 or -1
+}
+FAMILY_COLUMNS: dict[str, str] = {
+    "family_id": "string",
+    "created_at": "datetime64[us, UTC]",
+    "timezone": "string",
+    "interests": "object",  # list of category slugs chosen at onboarding
+    "blocked_categories": "object",  # list of category slugs never to ask
+}
+MEMBER_COLUMNS: dict[str, str] = {
+    "member_id": "string",
+    "family_id": "string",
+    "role": "string",
+    "birth_year": "Int64",
+    "birth_month": "Int64",
+    "birth_day": "Int64",
+    "lunar_birthday": "bool",
+}
+
+
+class DatasetError(ValueError):
+    """A dataset file does not match the documented format; the message names file, row and field."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Events, family snapshots and the question bank: everything training and evaluation read."""
+
+    events: pd.DataFrame
+    families: pd.DataFrame
+    members: pd.DataFrame
+    bank: QuestionBank
+
+    @property
+    def first_day(self) -> date:
+        return min(self.events["day"]) if len(self.events) else date.today()
+
+    @property
+    def last_day(self) -> date:
+        return max(self.events["day"]) if len(self.events) else date.today()
+
+
+def empty_events() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=_pandas_dtype(dtype)) for name, dtype in EVENT_COLUMNS.items()})
+
+
+def _pandas_dtype(dtype: str) -> Any:
+    return "object" if dtype == "date" else dtype
+
+
+def write_dataset(dataset: Dataset, folder: Path, *, extra: dict[str, Any] | None = None) -> None:
+    """Write the dataset folder (Parquet files and a manifest with `extra` entries)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dataset.events.to_parquet(folder / "events.parquet", index=False)
+    dataset.families.to_parquet(folder / "families.parquet", index=False)
+    dataset.members.to_parquet(folder / "members.parquet", index=False)
+    dataset.bank.to_frame().to_parquet(folder / "questions.parquet", index=False)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "events": len(dataset.events),
+        "families": len(dataset.families),
+        "members": len(dataset.members),
+        "questions": len(dataset.bank),
+        "first_day": str(dataset.first_day),
+        "last_day": str(dataset.last_day),
+        **(extra or {}),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The dataset's manifest (empty when the folder has none, as a hand-made export may not)."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"manifest.json: not valid JSON ({error})") from error
+    if not isinstance(manifest, dict):
+        raise DatasetError("manifest.json: expected a JSON object")
+    return manifest
+
+
+def read_dataset(folder: Path) -> Dataset:
+    """Read and validate a dataset folder; any format problem raises DatasetError naming row and field."""
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: not a dataset folder")
+    for name in ("events.parquet", "families.parquet", "members.parquet", "questions.parquet"):
+        if not (folder / name).is_file():
+            raise DatasetError(
+                f"{folder / name}: missing (a dataset folder needs events, families, members, questions)"
+            )
+    events = _read_frame(folder / "events.parquet", EVENT_COLUMNS)
+    families = _read_frame(folder / "families.parquet", FAMILY_COLUMNS)
+    members = _read_frame(folder / "members.parquet", MEMBER_COLUMNS)
+    try:
+        bank = QuestionBank.from_frame(pd.read_parquet(folder / "questions.parquet"))
+    except ValueError as error:
+        raise DatasetError(f"questions.parquet: {error}") from error
+    validate_events(events, bank=bank, families=families)
+    _validate_families(families, members)
+    return Dataset(events=events, families=families, members=members, bank=bank)
+
+
+def _read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises several types for a corrupt file
+        raise DatasetError(f"{path.name}: not a readable Parquet file ({type(error).__name__}: {error})") from error
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise DatasetError(f"{path.name}: missing column(s) {', '.join(missing)}")
+    extra = [name for name in frame.columns if name not in columns]
+    if extra:
+        raise DatasetError(f"{path.name}: unknown column(s) {', '.join(extra)}")
+    converted = {}
+    for name, dtype in columns.items():
+        try:
+            converted[name] = _convert(frame[name], dtype)
+        except (ValueError, TypeError) as error:
+            row = _first_bad_row(frame[name], dtype)
+            raise DatasetError(f"{path.name} row {row}, field {name!r}: expected {dtype} ({error})") from error
+    return pd.DataFrame(converted)
+
+
+def _convert(series: pd.Series, dtype: str) -> pd.Series:
+    if dtype == "date":
+        return pd.to_datetime(series, errors="raise").dt.date
+    if dtype.startswith("datetime64"):
+        return pd.to_datetime(series, utc=True, errors="raise").astype(dtype)
+    if dtype == "object":
+        return series
+    return series.astype(dtype)
+
+
+def _first_bad_row(series: pd.Series, dtype: str) -> int:
+    for row, value in enumerate(series):
+        try:
+            _convert(pd.Series([value]), dtype)
+        except (ValueError, TypeError):
+            return row
+    return -1
+
+
+def _fail(file: str, row: int, field: str, message: str) -> None:
+    raise DatasetError(f"{file} row {row}, field {field!r}: {message}")
+
+
+def validate_events(events: pd.DataFrame, *, bank: QuestionBank, families: pd.DataFrame) -> None:
+    """Check values the types alone cannot: known types, questions, families and sane numbers."""
+    file = "events.parquet"
+    checks: list[tuple[str, pd.Series, str]] = [
+        ("type", ~events["type"].isin([t.value for t in EventType]), "unknown event type"),
+        ("question_id", ~events["question_id"].isin(set(bank.ids.tolist())), "unknown question id"),
+        ("family_id", ~events["family_id"].isin(set(families["family_id"])), "unknown family id"),
+        ("event_id", events["event_id"].isna(), "missing"),
+        ("ts", events["ts"].isna(), "missing"),
+    ]
+    served = events["type"] == EventType.SERVED
+    propensity = events["propensity"]
+    checks.append(
+        ("propensity", served & ~((propensity > 0) & (propensity <= 1)).fillna(False), "must be in (0, 1] when served")
+    )
+    rated = events["type"] == EventType.RATED
+    checks.append(("rating", rated & ~events["rating"].isin([1, -1]).fillna(False), "must be +1 or -1 when rated"))
+    answered = events["type"] == EventType.ANSWERED
+    checks.append(("answer_length", answered & (events["answer_length"].fillna(-1) < 0), "must be >= 0 when answered"))
+    per_member = events["type"].isin([EventType.ANSWERED, EventType.OPENED, EventType.RATED, EventType.REACTED])
+    checks.append(("member_id", per_member & events["member_id"].isna(), "required for member events"))
+    for field, bad, message in checks:
+        bad_rows = np.flatnonzero(np.asarray(bad, dtype=bool))
+        if len(bad_rows):
+            row = int(bad_rows[0])
+            _fail(file, row, field, f"{message} (got {events[field].iloc[row]!r})")
+    if events["event_id"].duplicated().any():
+        row = int(np.flatnonzero(events["event_id"].duplicated().to_numpy())[0])
+        _fail(file, row, "event_id", f"duplicate event id {events['event_id'].iloc[row]!r}")
+
+
+def _validate_families(families: pd.DataFrame, members: pd.DataFrame) -> None:
+    slugs = {category.value for category in Category}
+    for row, (interests, blocked) in enumerate(zip(families["interests"], families["blocked_categories"], strict=True)):
+        for field, values in (("interests", interests), ("blocked_categories", blocked)):
+            unknown = [value for value in list(values) if value not in slugs]
+            if unknown:
+                _fail("families.parquet", row, field, f"unknown category {unknown[0]!r}")
+    orphans = ~members["family_id"].isin(set(families["family_id"]))
+    if orphans.any():
+        row = int(np.flatnonzero(orphans.to_numpy())[0])
+        _fail("members.parquet", row, "family_id", f"unknown family id {members['family_id'].iloc[row]!r}")
+    roles = ~members["role"].isin([role.value for role in Role])
+    if roles.any():
+        row = int(np.flatnonzero(roles.to_numpy())[0])
+        _fail("members.parquet", row, "role", f"unknown role {members['role'].iloc[row]!r}")

@@ -1,0 +1,186 @@
+"""Feature rows for (family, question, day) triples, from a point-in-time `HistoryState`.
+
+One function serves training (the served question of each logged decision) and serving
+(every eligible candidate of a family), so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from recsys.candidates import DayCalendar
+from recsys.features.state import NEVER, NOT_YET, HistoryState
+from recsys.features.text import TEXT_DIMENSIONS
+
+QUESTION_FEATURES = [
+    "category",
+    "difficulty",
+    "min_age",
+    "has_occasion",
+    "occasion_open",
+    "question_completion_rate",
+    "question_log_served",
+    "question_rating",
+    *[f"text_{i}" for i in range(TEXT_DIMENSIONS)],
+]
+FAMILY_FEATURES = [
+    "family_size",
+    "children",
+    "teens",
+    "seniors",
+    "youngest_age",
+    "oldest_age",
+    "tenure_days",
+    "streak",
+    "recent_completion",
+    "overall_completion",
+    "mood",
+    "weekday",
+    "weekend",
+]
+CROSS_FEATURES = [
+    "interest",
+    "category_affinity",
+    "category_answer_share",
+    "category_answer_length",
+    "category_served",
+    "days_since_category",
+    "category_recent",
+    "category_rating",
+    "difficulty_affinity",
+    "depth_gap_for_children",
+    "content_similarity",
+    "collaborative",
+]
+FEATURE_NAMES = QUESTION_FEATURES + FAMILY_FEATURES + CROSS_FEATURES
+_CROSS = {name: i for i, name in enumerate(CROSS_FEATURES)}
+CATEGORICAL_FEATURES = ["category"]
+PRIOR_WEIGHT = 3.0  # pseudo-observations pulling sparse rates towards the family's overall rate
+
+
+def build_features(
+    state: HistoryState, *, family_rows: np.ndarray, questions: np.ndarray, calendar: DayCalendar
+) -> np.ndarray:
+    """(N, len(FEATURE_NAMES)) float32 rows for the pairs (family_rows[i], questions[i]) on `calendar.day`."""
+    n = len(family_rows)
+    out = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)
+    if n == 0:
+        return out
+    day = calendar.day
+    _question_block(state, out[:, : len(QUESTION_FEATURES)], questions, family_rows, calendar)
+    start = len(QUESTION_FEATURES)
+    unique_rows, inverse = np.unique(family_rows, return_inverse=True)
+    family_block = _family_block(state, unique_rows, day)
+    out[:, start : start + len(FAMILY_FEATURES)] = family_block[inverse]
+    start += len(FAMILY_FEATURES)
+    _cross_block(state, out[:, start:], family_rows, questions, unique_rows, inverse, family_block, day)
+    return out
+
+
+def _question_block(
+    state: HistoryState, out: np.ndarray, questions: np.ndarray, family_rows: np.ndarray, calendar: DayCalendar
+) -> None:
+    bank = state.bank
+    served = state.question_served[questions]
+    global_rate = state.question_completed.sum() / max(state.question_served.sum(), 1.0)
+    out[:, 0] = bank.category_index[questions]
+    out[:, 1] = bank.difficulty[questions]
+    out[:, 2] = bank.min_age[questions]
+    occasion = bank.occasion_index[questions]
+    out[:, 3] = occasion >= 0
+    out[:, 4] = calendar.question_occasion_active(occasion, family_rows)
+    out[:, 5] = (state.question_completed[questions] + 10.0 * global_rate) / (served + 10.0)
+    out[:, 6] = np.log1p(served)
+    out[:, 7] = state.question_rating[questions] / (served + 10.0)
+    out[:, 8 : 8 + TEXT_DIMENSIONS] = state.embeddings[questions]
+
+
+def _family_block(state: HistoryState, rows: np.ndarray, day: date) -> np.ndarray:
+    ordinal = day.toordinal()
+    block = np.empty((len(rows), len(FAMILY_FEATURES)), dtype=np.float32)
+    block[:, 0:6] = state.families.age_profile(day)[rows]
+    first = state.first_served_day[rows]
+    block[:, 6] = np.where(first == NOT_YET, 0, ordinal - first)
+    alive = state.last_completed_day[rows] >= ordinal - 1
+    block[:, 7] = np.where(alive, state.streak[rows], 0)
+    recent_served = state.recent_served.at(rows, ordinal)
+    block[:, 8] = (state.recent_completed.at(rows, ordinal) + 0.5) / (recent_served + 1.0)
+    served_total = state.served_category[rows].sum(axis=1)
+    block[:, 9] = (state.completed_category[rows].sum(axis=1) + 0.5) / (served_total + 1.0)
+    # Mood proxy: recent answers per member per recent question, against the long-run level.
+    size = np.maximum(block[:, 0], 1.0)
+    recent_rate = state.recent_answers.at(rows, ordinal) / (size * (recent_served + 1.0))
+    long_rate = state.answered_category[rows].sum(axis=1) / (size * (served_total + 1.0))
+    block[:, 10] = recent_rate - long_rate
+    block[:, 11] = day.weekday()
+    block[:, 12] = day.weekday() >= 5
+    return block
+
+
+def _cross_block(
+    state: HistoryState,
+    out: np.ndarray,
+    family_rows: np.ndarray,
+    questions: np.ndarray,
+    unique_rows: np.ndarray,
+    inverse: np.ndarray,
+    family_block: np.ndarray,
+    day: date,
+) -> None:
+    bank = state.bank
+    ordinal = day.toordinal()
+    category = bank.category_index[questions]
+    difficulty = bank.difficulty[questions] - 1
+    overall = family_block[inverse, FAMILY_FEATURES.index("overall_completion")]
+    interest = state.families.interests[family_rows, category]
+    served = state.served_category[family_rows, category]
+    out[:, _CROSS["interest"]] = interest
+    # Onboarding interests count as pseudo-completions until real history outweighs them.
+    out[:, _CROSS["category_affinity"]] = (
+        state.completed_category[family_rows, category] + PRIOR_WEIGHT * (overall + 0.3 * interest)
+    ) / (served + PRIOR_WEIGHT)
+    size = np.maximum(family_block[inverse, 0], 1.0)
+    out[:, _CROSS["category_answer_share"]] = (
+        state.answered_category[family_rows, category] / size + PRIOR_WEIGHT * overall
+    ) / (served + PRIOR_WEIGHT)
+    # Families write more about what they care for: answer length by category against their own average.
+    lengths = state.answer_length_category[family_rows]
+    answers = state.answered_category[family_rows]
+    family_mean = lengths.sum(axis=1) / np.maximum(answers.sum(axis=1), 1.0)
+    category_mean = (lengths[np.arange(len(category)), category] + PRIOR_WEIGHT * family_mean) / (
+        answers[np.arange(len(category)), category] + PRIOR_WEIGHT
+    )
+    out[:, _CROSS["category_answer_length"]] = category_mean / np.maximum(family_mean, 1.0) - (family_mean > 0)
+    out[:, _CROSS["category_served"]] = served
+    last = state.last_category_day[family_rows, category]
+    out[:, _CROSS["days_since_category"]] = np.where(last == NEVER, 60, np.minimum(ordinal - last, 60))
+    recent = state.recent_category.at(unique_rows, ordinal)
+    out[:, _CROSS["category_recent"]] = recent[inverse, category]
+    out[:, _CROSS["category_rating"]] = state.rating_category[family_rows, category] / (served + 1.0)
+    out[:, _CROSS["difficulty_affinity"]] = (
+        state.completed_difficulty[family_rows, difficulty] + PRIOR_WEIGHT * overall
+    ) / (state.served_difficulty[family_rows, difficulty] + PRIOR_WEIGHT)
+    out[:, _CROSS["depth_gap_for_children"]] = family_block[inverse, 1] * difficulty
+    loved = state.loved_embedding[unique_rows]
+    norms = np.linalg.norm(loved, axis=1, keepdims=True)
+    loved = loved / np.where(norms == 0, 1.0, norms)
+    out[:, _CROSS["content_similarity"]] = np.einsum("ij,ij->i", loved[inverse], state.embeddings[questions])
+    out[:, _CROSS["collaborative"]] = _collaborative(state, unique_rows, inverse, questions)
+
+
+def _collaborative(
+    state: HistoryState, unique_rows: np.ndarray, inverse: np.ndarray, questions: np.ndarray
+) -> np.ndarray:
+    """How strongly families who completed what this family completed also completed the candidate."""
+    popularity = np.sqrt(np.maximum(state.question_completed, 1.0))
+    completed = state.completed[unique_rows]
+    counts = np.maximum(completed.sum(axis=1), 1)
+    touched = np.flatnonzero(completed.any(axis=0))
+    if len(touched) == 0:
+        return np.zeros(len(questions), dtype=np.float32)
+    # Only the rows of questions someone in this batch completed matter: keeps serving one family cheap.
+    lift = state.co_completed[touched] / (popularity[touched, None] * popularity[None, :])
+    scores = (completed[:, touched].astype(np.float32) @ lift) / counts[:, None]
+    return np.asarray(scores[inverse, questions], dtype=np.float32)

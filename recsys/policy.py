@@ -1,0 +1,112 @@
+"""From scores to a served question: diversity, logged exploration with propensities, and "replace"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recsys.candidates import DayCalendar
+from recsys.features.build import build_features
+from recsys.features.state import HistoryState
+from recsys.ranking.scorers import Scorer
+
+DIVERSITY_PENALTY = 1e3  # larger than any score gap: yesterday's category goes last, but stays eligible
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """One decision per family row: the served question, its propensity and the next best for "replace"."""
+
+    family_rows: np.ndarray  # (B,)
+    questions: np.ndarray  # (B,) bank positions; -1 when nothing was eligible
+    propensity: np.ndarray  # (B,)
+    candidate_count: np.ndarray  # (B,)
+    alternatives: np.ndarray  # (B, k) next best positions, -1 padded
+    scores: np.ndarray  # (B, Q) score matrix, -inf where ineligible
+
+
+@dataclass
+class Policy:
+    """Epsilon-greedy over a scorer's ranking, with the category served yesterday put last."""
+
+    scorer: Scorer
+    epsilon: float = 0.05
+    alternatives: int = 3
+
+    @property
+    def name(self) -> str:
+        return self.scorer.name
+
+    def score_matrix(
+        self,
+        *,
+        state: HistoryState,
+        family_rows: np.ndarray,
+        eligible: np.ndarray,
+        calendar: DayCalendar,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """(B, Q) scores of every eligible question, -inf elsewhere."""
+        local, questions = np.nonzero(eligible)
+        features = None
+        if self.scorer.needs_features:
+            features = build_features(state, family_rows=family_rows[local], questions=questions, calendar=calendar)
+        scores = np.full(eligible.shape, -np.inf)
+        scores[local, questions] = self.scorer.score(features, n_pairs=len(local), rng=rng)
+        yesterday = state.last_category_day[family_rows] == calendar.day.toordinal() - 1  # (B, C)
+        repeat = yesterday[local, state.bank.category_index[questions]]
+        scores[local[repeat], questions[repeat]] -= DIVERSITY_PENALTY
+        return scores
+
+    def choose(
+        self,
+        *,
+        state: HistoryState,
+        family_rows: np.ndarray,
+        eligible: np.ndarray,
+        calendar: DayCalendar,
+        rng: np.random.Generator,
+    ) -> Decisions:
+        scores = self.score_matrix(state=state, family_rows=family_rows, eligible=eligible, calendar=calendar, rng=rng)
+        return self.decide(scores, family_rows=family_rows, rng=rng)
+
+    def decide(self, scores: np.ndarray, *, family_rows: np.ndarray, rng: np.random.Generator) -> Decisions:
+        """Pick from a score matrix: the top with probability 1-ε(1-1/K), else uniformly among the K eligible."""
+        eligible = np.isfinite(scores)
+        count = eligible.sum(axis=1)
+        top = np.argmax(scores, axis=1)
+        explore = rng.random(len(scores)) < self.epsilon
+        # A uniform pick among eligible columns: the k-th eligible one, k uniform in [0, count).
+        nth = np.floor(rng.random(len(scores)) * np.maximum(count, 1)).astype(int)
+        cumulative = np.cumsum(eligible, axis=1)
+        random_pick = np.argmax(cumulative > nth[:, None], axis=1)
+        chosen = np.where(explore, random_pick, top)
+        uniform = self.epsilon / np.maximum(count, 1)
+        propensity = np.where(chosen == top, 1.0 - self.epsilon + uniform, uniform)
+        chosen = np.where(count > 0, chosen, -1)
+        return Decisions(
+            family_rows=family_rows,
+            questions=chosen,
+            propensity=np.where(count > 0, propensity, 0.0),
+            candidate_count=count,
+            alternatives=_next_best(scores, chosen, self.alternatives),
+            scores=scores,
+        )
+
+    def probability_of(self, scores: np.ndarray, questions: np.ndarray) -> np.ndarray:
+        """π(question | context) under this policy, for off-policy evaluation of logged choices."""
+        count = np.isfinite(scores).sum(axis=1)
+        top = np.argmax(scores, axis=1)
+        uniform = self.epsilon / np.maximum(count, 1)
+        eligible = np.isfinite(scores[np.arange(len(scores)), np.maximum(questions, 0)]) & (questions >= 0)
+        return np.where(eligible, np.where(questions == top, 1.0 - self.epsilon + uniform, uniform), 0.0)
+
+
+def _next_best(scores: np.ndarray, chosen: np.ndarray, k: int) -> np.ndarray:
+    masked = scores.copy()
+    valid = chosen >= 0
+    masked[np.flatnonzero(valid), chosen[valid]] = -np.inf
+    order = np.argsort(-masked, axis=1)[:, :k]
+    finite = np.isfinite(np.take_along_axis(masked, order, axis=1))
+    return np.where(finite, order, -1)
