@@ -148,36 +148,47 @@ def read_dataset(folder: Path) -> Dataset:
             raise DatasetError(
                 f"{folder / name}: missing (a dataset folder needs events, families, members, questions)"
             )
-    events = _read_frame(folder / "events.parquet", EVENT_COLUMNS)
-    families = _read_frame(folder / "families.parquet", FAMILY_COLUMNS)
-    members = _read_frame(folder / "members.parquet", MEMBER_COLUMNS)
+    frames = {name: _read_parquet(folder / f"{name}.parquet") for name in ("events", "families", "members")}
     try:
         bank = QuestionBank.from_frame(pd.read_parquet(folder / "questions.parquet"))
     except ValueError as error:
         raise DatasetError(f"questions.parquet: {error}") from error
-    validate_events(events, bank=bank, families=families)
-    _validate_families(families, members)
+    return dataset_from_frames(**frames, bank=bank, suffix=".parquet")
+
+
+def dataset_from_frames(
+    *, events: pd.DataFrame, families: pd.DataFrame, members: pd.DataFrame, bank: QuestionBank, suffix: str = ""
+) -> Dataset:
+    """Convert and validate raw frames (from Parquet or a live store); errors name `<name><suffix>` row and field."""
+    events = _typed(events, EVENT_COLUMNS, f"events{suffix}")
+    families = _typed(families, FAMILY_COLUMNS, f"families{suffix}")
+    members = _typed(members, MEMBER_COLUMNS, f"members{suffix}")
+    validate_events(events, bank=bank, families=families, file=f"events{suffix}")
+    _validate_families(families, members, suffix=suffix)
     return Dataset(events=events, families=families, members=members, bank=bank)
 
 
-def _read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+def _read_parquet(path: Path) -> pd.DataFrame:
     try:
-        frame = pd.read_parquet(path)
+        return pd.read_parquet(path)
     except Exception as error:  # pyarrow raises several types for a corrupt file
         raise DatasetError(f"{path.name}: not a readable Parquet file ({type(error).__name__}: {error})") from error
+
+
+def _typed(frame: pd.DataFrame, columns: dict[str, str], label: str) -> pd.DataFrame:
     missing = [name for name in columns if name not in frame.columns]
     if missing:
-        raise DatasetError(f"{path.name}: missing column(s) {', '.join(missing)}")
+        raise DatasetError(f"{label}: missing column(s) {', '.join(missing)}")
     extra = [name for name in frame.columns if name not in columns]
     if extra:
-        raise DatasetError(f"{path.name}: unknown column(s) {', '.join(extra)}")
+        raise DatasetError(f"{label}: unknown column(s) {', '.join(extra)}")
     converted = {}
     for name, dtype in columns.items():
         try:
-            converted[name] = _convert(frame[name], dtype)
+            converted[name] = _convert(frame[name].reset_index(drop=True), dtype)
         except (ValueError, TypeError) as error:
             row = _first_bad_row(frame[name], dtype)
-            raise DatasetError(f"{path.name} row {row}, field {name!r}: expected {dtype} ({error})") from error
+            raise DatasetError(f"{label} row {row}, field {name!r}: expected {dtype} ({error})") from error
     return pd.DataFrame(converted)
 
 
@@ -204,9 +215,10 @@ def _fail(file: str, row: int, field: str, message: str) -> None:
     raise DatasetError(f"{file} row {row}, field {field!r}: {message}")
 
 
-def validate_events(events: pd.DataFrame, *, bank: QuestionBank, families: pd.DataFrame) -> None:
+def validate_events(
+    events: pd.DataFrame, *, bank: QuestionBank, families: pd.DataFrame, file: str = "events.parquet"
+) -> None:
     """Check values the types alone cannot: known types, questions, families and sane numbers."""
-    file = "events.parquet"
     checks: list[tuple[str, pd.Series, str]] = [
         ("type", ~events["type"].isin([t.value for t in EventType]), "unknown event type"),
         ("question_id", ~events["question_id"].isin(set(bank.ids.tolist())), "unknown question id"),
@@ -235,18 +247,18 @@ def validate_events(events: pd.DataFrame, *, bank: QuestionBank, families: pd.Da
         _fail(file, row, "event_id", f"duplicate event id {events['event_id'].iloc[row]!r}")
 
 
-def _validate_families(families: pd.DataFrame, members: pd.DataFrame) -> None:
+def _validate_families(families: pd.DataFrame, members: pd.DataFrame, *, suffix: str) -> None:
     slugs = {category.value for category in Category}
     for row, (interests, blocked) in enumerate(zip(families["interests"], families["blocked_categories"], strict=True)):
         for field, values in (("interests", interests), ("blocked_categories", blocked)):
             unknown = [value for value in list(values) if value not in slugs]
             if unknown:
-                _fail("families.parquet", row, field, f"unknown category {unknown[0]!r}")
+                _fail(f"families{suffix}", row, field, f"unknown category {unknown[0]!r}")
     orphans = ~members["family_id"].isin(set(families["family_id"]))
     if orphans.any():
         row = int(np.flatnonzero(orphans.to_numpy())[0])
-        _fail("members.parquet", row, "family_id", f"unknown family id {members['family_id'].iloc[row]!r}")
+        _fail(f"members{suffix}", row, "family_id", f"unknown family id {members['family_id'].iloc[row]!r}")
     roles = ~members["role"].isin([role.value for role in Role])
     if roles.any():
         row = int(np.flatnonzero(roles.to_numpy())[0])
-        _fail("members.parquet", row, "role", f"unknown role {members['role'].iloc[row]!r}")
+        _fail(f"members{suffix}", row, "role", f"unknown role {members['role'].iloc[row]!r}")

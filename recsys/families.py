@@ -13,6 +13,7 @@ from recsys.catalog.calendar import Birthday, birthday_date
 
 CATEGORY_POSITION = {category.value: i for i, category in enumerate(CATEGORIES)}
 MAX_MEMBERS = 8
+N_SEGMENTS = 3
 
 
 @dataclass
@@ -22,15 +23,29 @@ class FamilyTable:
     family_ids: np.ndarray  # (F,) str
     interests: np.ndarray  # (F, C) bool
     blocked: np.ndarray  # (F, C) bool
+    member_ids: np.ndarray  # (M,) str, grouped by family
     member_family: np.ndarray  # (M,) family row
     member_birth_year: np.ndarray  # (M,)
     member_birthday: list[Birthday | None]
     created_day: np.ndarray  # (F,) ordinal of the creation day
     index: dict[str, int] = field(init=False)
+    member_index: dict[str, int] = field(init=False)
+    member_slots: np.ndarray = field(init=False)
     _birthday_cache: dict[int, np.ndarray] = field(init=False, default_factory=dict)
+    _profile_cache: dict[int, np.ndarray] = field(init=False, default_factory=dict)
+    _segment_cache: dict[int, np.ndarray] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = {family_id: row for row, family_id in enumerate(self.family_ids)}
+        self.member_index = {member_id: i for i, member_id in enumerate(self.member_ids)}
+        # (F, MAX_MEMBERS) member positions per family, -1 padded: lets features take a min over members.
+        counts = np.bincount(self.member_family, minlength=self.size)
+        if counts.max(initial=0) > MAX_MEMBERS:
+            raise ValueError(f"a family has more than {MAX_MEMBERS} members")
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        slot = np.arange(len(self.member_family)) - starts[self.member_family]
+        self.member_slots = np.full((self.size, MAX_MEMBERS), -1, dtype=np.int64)
+        self.member_slots[self.member_family, slot] = np.arange(len(self.member_family))
 
     @classmethod
     def from_frames(cls, families: pd.DataFrame, members: pd.DataFrame) -> FamilyTable:
@@ -57,6 +72,7 @@ class FamilyTable:
             family_ids=family_ids,
             interests=interests,
             blocked=blocked,
+            member_ids=members["member_id"].astype(str).to_numpy(dtype=object),
             member_family=member_family[order],
             member_birth_year=members["birth_year"].fillna(1980).to_numpy(dtype=int),
             member_birthday=birthdays,
@@ -71,7 +87,13 @@ class FamilyTable:
         return day.year - self.member_birth_year
 
     def age_profile(self, day: date) -> np.ndarray:
-        """(F, 6): size, children (<13), teens (13-18), seniors (65+), youngest age, oldest age."""
+        """(F, 6): size, children (<13), teens (13-18), seniors (65+), youngest age, oldest age (read-only)."""
+        # Ages here are calendar-year ages, so one profile serves a whole year (and every request in it).
+        if day.year not in self._profile_cache:
+            self._profile_cache[day.year] = self._age_profile(day)
+        return self._profile_cache[day.year]
+
+    def _age_profile(self, day: date) -> np.ndarray:
         ages = self.member_ages(day)
         n = self.size
         profile = np.zeros((n, 6), dtype=np.float32)
@@ -85,12 +107,18 @@ class FamilyTable:
         np.maximum.at(oldest, self.member_family, ages)
         profile[:, 4] = youngest
         profile[:, 5] = oldest
+        profile.setflags(write=False)
         return profile
 
+    def segment(self, day: date) -> np.ndarray:
+        """(F,) 0 with a child under 13, 1 with a member 65+, 2 otherwise: families that answer alike."""
+        if day.year not in self._segment_cache:
+            profile = self.age_profile(day)
+            self._segment_cache[day.year] = np.select([profile[:, 1] > 0, profile[:, 3] > 0], [0, 1], default=2)
+        return self._segment_cache[day.year]
+
     def youngest_age(self, day: date) -> np.ndarray:
-        youngest = np.full(self.size, 200)
-        np.minimum.at(youngest, self.member_family, self.member_ages(day))
-        return youngest
+        return self.age_profile(day)[:, 4]
 
     def birthday_active(self, day: date, *, days_before: int = 3) -> np.ndarray:
         """(F,) True when a member's birthday (solar or lunar) is today or within `days_before` days."""

@@ -9,9 +9,10 @@ import numpy as np
 from recsys.candidates import DayCalendar
 from recsys.features.build import build_features
 from recsys.features.state import HistoryState
-from recsys.ranking.scorers import Scorer
+from recsys.ranking.scorers import AffinityScorer, Scorer
 
 DIVERSITY_PENALTY = 1e3  # larger than any score gap: yesterday's category goes last, but stays eligible
+BEYOND_SHORTLIST = 1e6  # candidates the first stage left out rank below every shortlisted one
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,18 @@ class Decisions:
 
 @dataclass
 class Policy:
-    """Epsilon-greedy over a scorer's ranking, with the category served yesterday put last."""
+    """Epsilon-greedy over a scorer's ranking, with the category served yesterday put last.
+
+    With `shortlist`, a cheap first stage (the affinity heuristic, over the same feature rows)
+    keeps the best `shortlist` candidates of each family for the scorer; the rest stay eligible
+    (for exploration and "replace") but rank below them. It bounds model work per family.
+    """
 
     scorer: Scorer
     epsilon: float = 0.05
     alternatives: int = 3
+    shortlist: int | None = None
+    diversity: bool = True
 
     @property
     def name(self) -> str:
@@ -53,10 +61,33 @@ class Policy:
         if self.scorer.needs_features:
             features = build_features(state, family_rows=family_rows[local], questions=questions, calendar=calendar)
         scores = np.full(eligible.shape, -np.inf)
-        scores[local, questions] = self.scorer.score(features, n_pairs=len(local), rng=rng)
-        yesterday = state.last_category_day[family_rows] == calendar.day.toordinal() - 1  # (B, C)
-        repeat = yesterday[local, state.bank.category_index[questions]]
-        scores[local[repeat], questions[repeat]] -= DIVERSITY_PENALTY
+        scores[local, questions] = self._score_pairs(features, local, questions, eligible.shape, rng)
+        if self.diversity:
+            yesterday = state.last_category_day[family_rows] == calendar.day.toordinal() - 1  # (B, C)
+            repeat = yesterday[local, state.bank.category_index[questions]]
+            scores[local[repeat], questions[repeat]] -= DIVERSITY_PENALTY
+        return scores
+
+    def _score_pairs(
+        self,
+        features: np.ndarray | None,
+        local: np.ndarray,
+        questions: np.ndarray,
+        shape: tuple[int, ...],
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        n_pairs = len(local)
+        if features is None or not self.shortlist or n_pairs <= self.shortlist * shape[0]:
+            return self.scorer.score(features, n_pairs=n_pairs, rng=rng)
+        first = AffinityScorer().score(features, n_pairs=n_pairs, rng=rng)
+        matrix = np.full(shape, -np.inf)
+        matrix[local, questions] = first
+        k = min(self.shortlist, shape[1])
+        threshold = -np.partition(-matrix, k - 1, axis=1)[:, k - 1]
+        keep = first >= threshold[local]
+        scores = np.empty(n_pairs)
+        scores[keep] = self.scorer.score(features[keep], n_pairs=int(keep.sum()), rng=rng)
+        scores[~keep] = first[~keep] - BEYOND_SHORTLIST
         return scores
 
     def choose(

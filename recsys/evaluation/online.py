@@ -108,7 +108,7 @@ def simulated_ab(
     start_day: date | None = None,
     seed: int = 7,
     epsilon: float = 0.05,
-    retrain_every: int = 7,
+    retrain_every: int = 1,
     params: SimulationParams | None = None,
     ranker_params: RankerParams | None = None,
     policies: tuple[str, ...] = POLICIES,

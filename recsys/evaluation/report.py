@@ -26,6 +26,7 @@ class EvaluationResult:
     ab: ABResult | None
     importance: pd.Series
     model_trees: int
+    objective: str
     training_rows: int
     seconds: dict[str, float]
 
@@ -71,7 +72,7 @@ class EvaluationResult:
                 "gap_closed": self.ab.gap_closed,
             },
             "targets": self.targets(),
-            "model": {"trees": self.model_trees, "training_rows": self.training_rows},
+            "model": {"objective": self.objective, "trees": self.model_trees, "training_rows": self.training_rows},
             "top_features": self.importance.head(10).round(1).to_dict(),
             "seconds": self.seconds,
             "notes": off.notes,
@@ -84,7 +85,7 @@ class EvaluationResult:
         lines = [
             f"Temporal split: train from {self.offline.split.start}, validation from {self.offline.split.validation}, "
             f"test {self.offline.split.test} .. {self.offline.split.end}",
-            f"LightGBM LambdaRank: {self.model_trees} trees on {self.training_rows} served questions",
+            f"LightGBM ({self.objective}): {self.model_trees} trees on {self.training_rows} served questions",
             "",
             f"Offline (test window, {self.offline.families_evaluated} families, "
             f"{self.offline.logged_decisions} logged decisions; 95% bootstrap intervals)",

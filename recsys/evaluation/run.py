@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -44,11 +45,13 @@ def evaluate_dataset(
     simulation: SimulationInfo | None,
     ab_families: int = 2000,
     ab_days: int = 30,
+    retrain_every: int = 1,
     epsilon: float = 0.05,
     seed: int = 0,
     ranker_params: RankerParams | None = None,
 ) -> EvaluationResult:
     """The whole honest evaluation of one dataset; the A/B runs only when the data is simulated."""
+    ranker_params = ranker_params or RankerParams()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     split = TemporalSplit.by_fractions(dataset.first_day, dataset.last_day)
@@ -70,17 +73,22 @@ def evaluate_dataset(
     ab = None
     if simulation is not None and ab_families > 0:
         started = time.perf_counter()
+        # What production would serve on the A/B's first day: the same recipe refitted on all history.
+        params = ranker_params
+        trees = max(model.booster.current_iteration(), 20)
+        serving = fit_ranker(rows, params=dataclasses.replace(params, n_estimators=trees), version="ab-start")
         ab = simulated_ab(
             bank=dataset.bank,
             history_state=final_state,
             training_rows=rows,
-            model=model,
+            model=serving,
             world_seed=simulation.seed,
             n_families=ab_families,
             days=ab_days,
             start_day=dataset.last_day + timedelta(days=1),
             seed=seed + 1,
             epsilon=epsilon,
+            retrain_every=retrain_every,
             params=SimulationParams(start_day=simulation.start_day),
             ranker_params=ranker_params,
             policies=POLICIES,
@@ -91,6 +99,7 @@ def evaluate_dataset(
         ab=ab,
         importance=model.importance(),
         model_trees=model.booster.current_iteration(),
+        objective=ranker_params.objective,
         training_rows=len(rows.window(None, split.validation)),
         seconds={name: round(value, 1) for name, value in seconds.items()},
     )

@@ -23,6 +23,8 @@ QUESTION_FEATURES = [
     "question_completion_rate",
     "question_log_served",
     "question_rating",
+    "question_segment_rate",
+    "category_segment_rate",
     *[f"text_{i}" for i in range(TEXT_DIMENSIONS)],
 ]
 FAMILY_FEATURES = [
@@ -45,6 +47,7 @@ CROSS_FEATURES = [
     "category_affinity",
     "category_answer_share",
     "category_answer_length",
+    "weakest_member_category_rate",
     "category_served",
     "days_since_category",
     "category_recent",
@@ -94,7 +97,15 @@ def _question_block(
     out[:, 5] = (state.question_completed[questions] + 10.0 * global_rate) / (served + 10.0)
     out[:, 6] = np.log1p(served)
     out[:, 7] = state.question_rating[questions] / (served + 10.0)
-    out[:, 8 : 8 + TEXT_DIMENSIONS] = state.embeddings[questions]
+    # The same question's and category's record among families like this one (with children, seniors, other).
+    segment = state.families.segment(calendar.day)[family_rows]
+    segment_served = state.segment_question_served[segment, questions]
+    out[:, 8] = (state.segment_question_completed[segment, questions] + 10.0 * out[:, 5]) / (segment_served + 10.0)
+    category = bank.category_index[questions]
+    out[:, 9] = (state.segment_category_completed[segment, category] + 10.0 * global_rate) / (
+        state.segment_category_served[segment, category] + 10.0
+    )
+    out[:, 10 : 10 + TEXT_DIMENSIONS] = state.embeddings[questions]
 
 
 def _family_block(state: HistoryState, rows: np.ndarray, day: date) -> np.ndarray:
@@ -153,6 +164,7 @@ def _cross_block(
         answers[np.arange(len(category)), category] + PRIOR_WEIGHT
     )
     out[:, _CROSS["category_answer_length"]] = category_mean / np.maximum(family_mean, 1.0) - (family_mean > 0)
+    out[:, _CROSS["weakest_member_category_rate"]] = _weakest_member(state, unique_rows, inverse, category, overall)
     out[:, _CROSS["category_served"]] = served
     last = state.last_category_day[family_rows, category]
     out[:, _CROSS["days_since_category"]] = np.where(last == NEVER, 60, np.minimum(ordinal - last, 60))
@@ -168,6 +180,24 @@ def _cross_block(
     loved = loved / np.where(norms == 0, 1.0, norms)
     out[:, _CROSS["content_similarity"]] = np.einsum("ij,ij->i", loved[inverse], state.embeddings[questions])
     out[:, _CROSS["collaborative"]] = _collaborative(state, unique_rows, inverse, questions)
+
+
+def _weakest_member(
+    state: HistoryState, unique_rows: np.ndarray, inverse: np.ndarray, category: np.ndarray, overall: np.ndarray
+) -> np.ndarray:
+    """The lowest answer rate in the candidate's category among the family's members (shrunk to overall)."""
+    slots = state.families.member_slots[unique_rows]  # (U, S)
+    present = slots >= 0
+    answered = state.member_answered_category[np.where(present, slots, 0)]  # (U, S, C)
+    served = state.served_category[unique_rows][:, None, :]  # (U, 1, C)
+    member_overall = answered.sum(axis=2, keepdims=True) / np.maximum(served.sum(axis=2, keepdims=True), 1.0)
+    rates = (answered + PRIOR_WEIGHT * member_overall) / (served + PRIOR_WEIGHT)
+    never = served.sum(axis=2, keepdims=True) == 0
+    rates = np.where(never, np.nan, rates)
+    weakest = np.where(present[:, :, None], rates, np.inf).min(axis=1)  # (U, C)
+    value = weakest[inverse, category]
+    # No history yet: fall back to the family's overall completion, as the other affinities do.
+    return np.where(np.isfinite(value), value, overall).astype(np.float32)
 
 
 def _collaborative(

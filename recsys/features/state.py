@@ -18,7 +18,7 @@ import pandas as pd
 
 from recsys.catalog.bank import QuestionBank
 from recsys.events import EventType
-from recsys.families import FamilyTable
+from recsys.families import N_SEGMENTS, FamilyTable
 from recsys.features.text import text_embeddings
 
 N_DIFFICULTIES = 3
@@ -146,6 +146,8 @@ class HistoryState:
         self.completed_category = np.zeros((n_families, n_categories), dtype=np.float32)
         self.answered_category = np.zeros((n_families, n_categories), dtype=np.float32)
         self.answer_length_category = np.zeros((n_families, n_categories), dtype=np.float32)
+        # per member: a family completes only when its least keen member answers
+        self.member_answered_category = np.zeros((len(families.member_family), n_categories), dtype=np.float32)
         self.rating_category = np.zeros((n_families, n_categories), dtype=np.float32)
         self.served_difficulty = np.zeros((n_families, N_DIFFICULTIES), dtype=np.float32)
         self.completed_difficulty = np.zeros((n_families, N_DIFFICULTIES), dtype=np.float32)
@@ -164,6 +166,11 @@ class HistoryState:
         self.question_completed = np.zeros(n_questions, dtype=np.float32)
         self.question_rating = np.zeros(n_questions, dtype=np.float32)
         self.co_completed = np.zeros((n_questions, n_questions), dtype=np.float32)
+        # per family segment (with children / with seniors / other) and question or category
+        self.segment_question_served = np.zeros((N_SEGMENTS, n_questions), dtype=np.float32)
+        self.segment_question_completed = np.zeros((N_SEGMENTS, n_questions), dtype=np.float32)
+        self.segment_category_served = np.zeros((N_SEGMENTS, n_categories), dtype=np.float32)
+        self.segment_category_completed = np.zeros((N_SEGMENTS, n_categories), dtype=np.float32)
 
     @classmethod
     def from_events(
@@ -182,6 +189,9 @@ class HistoryState:
         fresh.question_completed = self.question_completed.copy()
         fresh.question_rating = self.question_rating.copy()
         fresh.co_completed = self.co_completed.copy()
+        # Member history belongs to the old families; the new ones start with their own, empty.
+        for name in ("question_served", "question_completed", "category_served", "category_completed"):
+            setattr(fresh, f"segment_{name}", getattr(self, f"segment_{name}").copy())
         return fresh
 
     def copy(self) -> HistoryState:
@@ -207,6 +217,11 @@ class HistoryState:
             ratings=events["rating"].astype("float64").fillna(0.0).to_numpy(dtype=np.float32),
             propensity=events["propensity"].astype("float64").to_numpy(),
             answer_length=events["answer_length"].astype("float64").fillna(-1).to_numpy(dtype=np.int64),
+            members=events["member_id"]
+            .astype(object)
+            .map(self.families.member_index)
+            .fillna(-1)
+            .to_numpy(dtype=np.int64),
         )
         return dataclasses.replace(arrays, kinds=events["type"].astype(str).to_numpy(dtype=object))
 
@@ -214,17 +229,35 @@ class HistoryState:
         """The same as `apply`, for callers (the simulator) that already hold arrays."""
         order = np.argsort(events.ts, kind="stable")
         kinds = events.kinds[order]
-        rows, questions, days, ratings, lengths = (
-            a[order] for a in (events.rows, events.questions, events.days, events.ratings, events.answer_length)
+        rows, questions, days, ratings, lengths, members = (
+            a[order]
+            for a in (events.rows, events.questions, events.days, events.ratings, events.answer_length, events.members)
         )
         served = kinds == EventType.SERVED
         self._apply_served(rows[served], questions[served], days[served])
         answered = kinds == EventType.ANSWERED
         self._apply_answered(rows[answered], questions[answered], days[answered], lengths[answered])
+        known_member = answered & (members >= 0)
+        np.add.at(
+            self.member_answered_category,
+            (members[known_member], self.bank.category_index[questions[known_member]]),
+            1.0,
+        )
         rated = kinds == EventType.RATED
         self._apply_rated(rows[rated], questions[rated], ratings[rated])
         completed = kinds == EventType.COMPLETED
         self._apply_completed(rows[completed], questions[completed], days[completed])
+
+    def _segments(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
+        if len(rows) == 0:
+            return rows
+        # Ages (and so segments) change with the calendar year of each event, never within one.
+        years = np.asarray([date.fromordinal(int(d)).year for d in days])
+        segments = np.empty(len(rows), dtype=np.int64)
+        for year in np.unique(years):
+            mine = years == year
+            segments[mine] = self.families.segment(date(int(year), 1, 1))[rows[mine]]
+        return segments
 
     def _apply_served(self, rows: np.ndarray, questions: np.ndarray, days: np.ndarray) -> None:
         category = self.bank.category_index[questions]
@@ -236,6 +269,9 @@ class HistoryState:
         # ufunc.at, not fancy assignment: a batch may hold several serves of one family.
         np.minimum.at(self.first_served_day, rows, days)
         np.add.at(self.question_served, questions, 1.0)
+        segment = self._segments(rows, days)
+        np.add.at(self.segment_question_served, (segment, questions), 1.0)
+        np.add.at(self.segment_category_served, (segment, category), 1.0)
         self.recent_category.add(rows, days, np.ones(len(rows)), category)
         self.recent_served.add(rows, days, np.ones(len(rows)))
 
@@ -255,6 +291,9 @@ class HistoryState:
         np.add.at(self.completed_category, (rows, self.bank.category_index[questions]), 1.0)
         np.add.at(self.completed_difficulty, (rows, self.bank.difficulty[questions] - 1), 1.0)
         np.add.at(self.question_completed, questions, 1.0)
+        segment = self._segments(rows, days)
+        np.add.at(self.segment_question_completed, (segment, questions), 1.0)
+        np.add.at(self.segment_category_completed, (segment, self.bank.category_index[questions]), 1.0)
         np.add.at(self.loved_embedding, rows, self.embeddings[questions])
         self.recent_completed.add(rows, days, np.ones(len(rows)))
         # Co-engagement: each new completion pairs with what the family had completed before.

@@ -23,7 +23,9 @@ class LightGBMScorer:
 
     def score(self, features: np.ndarray | None, *, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
         assert features is not None
-        return np.asarray(self.booster.predict(features, num_threads=1 if n_pairs < 5000 else 0))
+        # Raw scores (log-odds for the pointwise objective): same order as probabilities, and what
+        # `explain` decomposes, so contributions add up to the score.
+        return np.asarray(self.booster.predict(features, raw_score=True, num_threads=1 if n_pairs < 5000 else 0))
 
     def explain(self, features: np.ndarray) -> pd.DataFrame:
         """Per row, each feature's contribution to the score (SHAP values from `pred_contrib`)."""

@@ -147,7 +147,7 @@ class RankerParams:
     """LightGBM settings. `objective` "lambdarank" ranks within family-week groups (LGBMRanker);
     "binary" learns P(every member answers) pointwise (see docs/recommender.md for why both exist)."""
 
-    objective: Literal["lambdarank", "binary"] = "lambdarank"
+    objective: Literal["lambdarank", "binary"] = "binary"
     n_estimators: int = 300
     learning_rate: float = 0.05
     num_leaves: int = 31

@@ -21,6 +21,7 @@ from recsys.policy import Decisions, Policy
 from recsys.simulate.world import Dynamics, World
 
 US = 1_000_000  # timestamps are microseconds since the epoch
+MS = 1_000  # events are spaced by whole milliseconds: the precision MongoDB dates keep
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -201,7 +202,7 @@ def _serve(
         # The replacement is the policy's deterministic next best: propensity 1 given the first pick.
         events.append(
             _family_events(
-                EventType.SERVED, at + 1, rows[replaced], final[replaced], calendar,
+                EventType.SERVED, at + MS, rows[replaced], final[replaced], calendar,
                 propensity=np.ones(int(replaced.sum())),
                 candidate_count=decisions.candidate_count[replaced].astype(np.int64) - 1,
             )
@@ -210,9 +211,9 @@ def _serve(
     owner = np.repeat(np.arange(len(rows)), (world.member_slots[rows] >= 0).sum(axis=1))
     draw_set = replaced[owner].astype(int)
     answered = draws.answer[draw_set, members] < member_probability
-    start_ts = np.where(replaced, served_ts + 600 * US + 1, served_ts)[owner]
+    start_ts = np.where(replaced, served_ts + 600 * US + MS, served_ts)[owner]
     latency = np.minimum(draws.latency[draw_set, members] * params.latency_mean_hours * 3600, 47 * 3600)
-    answered_ts = start_ts + (latency * US).astype(np.int64)
+    answered_ts = start_ts + (latency * 1000).astype(np.int64) * MS
     family_of, question_of = rows[owner], final[owner]
     opened = answered | (draws.opened[draw_set, members] < 0.3)
 
@@ -222,7 +223,7 @@ def _serve(
             members=members[mask], **{name: value[mask] for name, value in optional.items()},
         )  # fmt: skip
 
-    events.append(member_event(EventType.OPENED, opened, start_ts + 1))
+    events.append(member_event(EventType.OPENED, opened, start_ts + MS))
     length = _answer_length(world, members, draws.length[draw_set, members], member_probability)
     events.append(
         member_event(EventType.ANSWERED, answered, answered_ts, answer_length=length, latency_seconds=latency)
@@ -230,12 +231,12 @@ def _serve(
     rating_draw = draws.rating[draw_set, members]
     rates = answered & (rating_draw < params.rating_share)
     thumbs = np.where(rating_draw / params.rating_share < member_probability, 1.0, -1.0).astype(np.float32)
-    events.append(member_event(EventType.RATED, rates, answered_ts + 1, ratings=thumbs))
+    events.append(member_event(EventType.RATED, rates, answered_ts + MS, ratings=thumbs))
     per_family = np.bincount(owner, minlength=len(rows))
     all_answered = np.bincount(owner, weights=answered, minlength=len(rows)) == per_family
     last_answer = np.zeros(len(rows), dtype=np.int64)
     np.maximum.at(last_answer, owner, np.where(answered, answered_ts, 0))
-    completed_ts = last_answer + 1
+    completed_ts = last_answer + MS
     events.append(
         _family_events(
             EventType.COMPLETED, completed_ts[all_answered], rows[all_answered], final[all_answered], calendar

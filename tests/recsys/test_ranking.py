@@ -85,3 +85,26 @@ def test_policy_propensities_and_exploration() -> None:
     assert all(p.questions[1] == 0 and p.propensity[1] == pytest.approx(1.0) for p in picks)
     assert top.alternatives[0].tolist() == [1, 3, -1], "replace offers the next best"
     np.testing.assert_allclose(policy.probability_of(scores, np.array([1, 0])), [0.1, 1.0])
+
+
+def test_shortlist_scores_only_the_first_stage_best() -> None:
+    class CountingScorer(RandomScorer):
+        def __init__(self) -> None:
+            self.calls: list[int] = []
+
+        def score(self, features, *, n_pairs, rng):  # type: ignore[no-untyped-def,override]
+            self.calls.append(n_pairs)
+            return np.full(n_pairs, 5.0)
+
+    from recsys.features.build import FEATURE_NAMES
+
+    rng = np.random.default_rng(0)
+    features = rng.random((12, len(FEATURE_NAMES))).astype(np.float32)
+    local = np.repeat([0, 1], 6)
+    questions = np.tile(np.arange(6), 2)
+    scorer = CountingScorer()
+    policy = Policy(scorer, shortlist=2)
+    scores = policy._score_pairs(features, local, questions, (2, 6), rng)
+    assert scorer.calls == [4], "two per family reach the model"
+    assert (scores == 5.0).sum() == 4
+    assert (scores < -1e5).sum() == 8, "the rest stay eligible but rank last"
