@@ -39,36 +39,52 @@ def _history(families: int, days: int, seed: int = 1) -> Any:
     return dataset
 
 
+def _serving_model(rows: Any) -> Any:
+    """The model as production trains it: early stopping on the last 10 days, then refit on everything."""
+    import dataclasses
+
+    from recsys.ranking.training import RankerParams, fit_ranker
+
+    cut = int(rows.days.max()) - 10
+    probe = fit_ranker(rows.select(rows.days < cut), valid=rows.select(rows.days >= cut))
+    trees = max(probe.booster.current_iteration(), 20)
+    return fit_ranker(rows, params=dataclasses.replace(RankerParams(), n_estimators=trees))
+
+
 def serving(args: argparse.Namespace) -> dict[str, Any]:
     """p50/p99 of ranking one family against its whole eligible bank, features included."""
     from recsys.candidates import DayCalendar, eligible_mask
-    from recsys.policy import Policy
-    from recsys.ranking.training import fit_ranker, replay
+    from recsys.policy import SERVING_SHORTLIST, Policy
+    from recsys.ranking.training import replay
 
     dataset = _history(args.families, args.days)
     rows, state = replay(dataset)
-    model = fit_ranker(rows)
-    policy = Policy(model, epsilon=0.05)
+    model = _serving_model(rows)
     day = dataset.last_day + timedelta(days=1)
     calendar = DayCalendar.build(day, state.families)
-    rng = np.random.default_rng(0)
-    timings, candidates = [], []
-    for family in rng.integers(0, state.families.size, args.requests):
-        started = time.perf_counter()
-        family_rows = np.array([family])
-        eligible = eligible_mask(
-            bank=dataset.bank, families=state.families, family_rows=family_rows, asked=state.asked, calendar=calendar
-        )
-        policy.choose(state=state, family_rows=family_rows, eligible=eligible, calendar=calendar, rng=rng)
-        timings.append((time.perf_counter() - started) * 1000)
-        candidates.append(int(eligible.sum()))
-    warm = np.asarray(timings[10:])
+    results = {}
+    for label, shortlist in (("model on top 80", SERVING_SHORTLIST), ("model on every candidate", None)):
+        policy = Policy(model, epsilon=0.05, shortlist=shortlist)
+        rng = np.random.default_rng(0)
+        timings, candidates = [], []
+        for family in rng.integers(0, state.families.size, args.requests):
+            started = time.perf_counter()
+            family_rows = np.array([family])
+            eligible = eligible_mask(
+                bank=dataset.bank, families=state.families, family_rows=family_rows, asked=state.asked,
+                calendar=calendar,
+            )  # fmt: skip
+            policy.choose(state=state, family_rows=family_rows, eligible=eligible, calendar=calendar, rng=rng)
+            timings.append((time.perf_counter() - started) * 1000)
+            candidates.append(int(eligible.sum()))
+        warm = np.asarray(timings[10:])
+        results[label] = f"p50 {np.percentile(warm, 50):.2f} ms, p99 {np.percentile(warm, 99):.2f} ms"
     return {
-        "part": "rank one family (features + model + policy)",
-        "requests": len(warm),
+        "part": "rank one family against its whole eligible bank, features included",
+        "requests": args.requests - 10,
         "candidates_mean": round(float(np.mean(candidates)), 1),
-        "p50_ms": round(float(np.percentile(warm, 50)), 2),
-        "p99_ms": round(float(np.percentile(warm, 99)), 2),
+        "candidates_max": int(np.max(candidates)),
+        **results,
         "target": "p99 <= 20 ms",
         "peak_mib": round(_peak_mib()),
     }
@@ -77,12 +93,12 @@ def serving(args: argparse.Namespace) -> dict[str, Any]:
 def batch(args: argparse.Namespace) -> dict[str, Any]:
     """Families per second when scoring every active family for tomorrow, in chunks."""
     from recsys.candidates import DayCalendar, eligible_mask
-    from recsys.policy import Policy
-    from recsys.ranking.training import fit_ranker, replay
+    from recsys.policy import SERVING_SHORTLIST, Policy
+    from recsys.ranking.training import replay
 
     dataset = _history(args.families, args.days)
     rows, state = replay(dataset)
-    policy = Policy(fit_ranker(rows), epsilon=0.05)
+    policy = Policy(_serving_model(rows), epsilon=0.05, shortlist=SERVING_SHORTLIST)
     calendar = DayCalendar.build(dataset.last_day + timedelta(days=1), state.families)
     rng = np.random.default_rng(0)
     everyone = np.arange(state.families.size)
@@ -94,7 +110,7 @@ def batch(args: argparse.Namespace) -> dict[str, Any]:
         policy.choose(state=state, family_rows=chunk, eligible=eligible, calendar=calendar, rng=rng)
     seconds = time.perf_counter() - started
     return {
-        "part": f"batch scoring ({len(everyone)} families, chunks of {args.chunk})",
+        "part": f"batch scoring ({len(everyone)} families, chunks of {args.chunk}, model on top {SERVING_SHORTLIST})",
         "seconds": round(seconds, 2),
         "families_per_second": round(len(everyone) / seconds),
         "target": ">= 1,000 families/s",
@@ -125,6 +141,7 @@ def training(args: argparse.Namespace) -> dict[str, Any]:
         "features_s": round(features, 1),
         "fit_s": round(fit, 1),
         "trees": model.booster.current_iteration(),
+        "objective": "binary (pointwise)",
         "target": "fit <= 180 s",
         "peak_mib": round(_peak_mib()),
     }

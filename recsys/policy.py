@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,9 @@ from recsys.features.state import HistoryState
 from recsys.ranking.scorers import AffinityScorer, Scorer
 
 DIVERSITY_PENALTY = 1e3  # larger than any score gap: yesterday's category goes last, but stays eligible
+SERVING_SHORTLIST = 80  # candidates per family the model scores in production (the A/B measures the loss)
 BEYOND_SHORTLIST = 1e6  # candidates the first stage left out rank below every shortlisted one
+CHUNK_FAMILIES = 2000  # families scored at once: ~2000 x 600 feature rows, about 0.2 GB
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,15 @@ class Policy:
         calendar: DayCalendar,
         rng: np.random.Generator,
     ) -> Decisions:
-        scores = self.score_matrix(state=state, family_rows=family_rows, eligible=eligible, calendar=calendar, rng=rng)
-        return self.decide(scores, family_rows=family_rows, rng=rng)
+        """Decide for every family row, in chunks so feature memory stays bounded for any population."""
+        parts = []
+        for start in range(0, len(family_rows), CHUNK_FAMILIES):
+            rows, mask = family_rows[start : start + CHUNK_FAMILIES], eligible[start : start + CHUNK_FAMILIES]
+            scores = self.score_matrix(state=state, family_rows=rows, eligible=mask, calendar=calendar, rng=rng)
+            parts.append(self.decide(scores, family_rows=rows, rng=rng))
+        if len(parts) == 1:
+            return parts[0]
+        return Decisions(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Decisions)))
 
     def decide(self, scores: np.ndarray, *, family_rows: np.ndarray, rng: np.random.Generator) -> Decisions:
         """Pick from a score matrix: the top with probability 1-ε(1-1/K), else uniformly among the K eligible."""

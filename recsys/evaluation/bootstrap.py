@@ -28,7 +28,7 @@ class Interval:
         return f"{self.estimate:.3f} [{self.low:.3f}, {self.high:.3f}]"
 
 
-def _as_sample(values: ArrayLike, *, name: str) -> NDArray[np.float64]:
+def as_sample(values: ArrayLike, *, name: str) -> NDArray[np.float64]:
     """A non-empty, finite 1-D float array, or ValueError naming the argument."""
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1:
@@ -72,7 +72,7 @@ def bootstrap_mean(
 ) -> Interval:
     """Percentile bootstrap interval of the mean."""
     _check_settings(n_resamples=n_resamples, confidence=confidence)
-    sample = _as_sample(values, name="values")
+    sample = as_sample(values, name="values")
     replicates = np.concatenate(
         [sample[idx].mean(axis=1) for idx in _index_chunks(sample.size, n_resamples=n_resamples, seed=seed)]
     )
@@ -93,8 +93,8 @@ def bootstrap_ratio(
     row); if the full sample's denominator sums to zero, or every resample's does, ValueError is raised.
     """
     _check_settings(n_resamples=n_resamples, confidence=confidence)
-    num = _as_sample(numerator, name="numerator")
-    den = _as_sample(denominator, name="denominator")
+    num = as_sample(numerator, name="numerator")
+    den = as_sample(denominator, name="denominator")
     if num.size != den.size:
         raise ValueError(f"numerator and denominator differ in length: {num.size} != {den.size}")
     if den.sum() == 0:

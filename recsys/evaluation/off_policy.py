@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from recsys.evaluation.bootstrap import Interval, bootstrap_mean, bootstrap_ratio
+from recsys.evaluation.bootstrap import Interval, as_sample, bootstrap_mean, bootstrap_ratio
 
 FloatArray = NDArray[np.float64]
 
@@ -28,18 +28,6 @@ class OffPolicyEstimate:
     matched: int  # rows with w > 0: the target policy could have taken the logged action
 
 
-def _column(values: ArrayLike, *, name: str) -> FloatArray:
-    """A non-empty, finite 1-D float array, or ValueError naming the argument."""
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return array
-
-
 def _same_length(**columns: FloatArray) -> None:
     """Reject columns of different lengths, listing every length."""
     lengths = {name: column.size for name, column in columns.items()}
@@ -49,8 +37,8 @@ def _same_length(**columns: FloatArray) -> None:
 
 def _propensities(logging_propensity: ArrayLike, target_probability: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Validated logging propensities in (0, 1] and target probabilities in [0, 1]."""
-    p_log = _column(logging_propensity, name="logging_propensity")
-    p_new = _column(target_probability, name="target_probability")
+    p_log = as_sample(logging_propensity, name="logging_propensity")
+    p_new = as_sample(target_probability, name="target_probability")
     _same_length(logging_propensity=p_log, target_probability=p_new)
     bad_log = np.flatnonzero((p_log <= 0.0) | (p_log > 1.0))
     if bad_log.size:
@@ -98,7 +86,7 @@ def _weighted_rewards(
     weights = importance_weights(
         logging_propensity=logging_propensity, target_probability=target_probability, clip=clip
     )
-    r = _column(rewards, name="rewards")
+    r = as_sample(rewards, name="rewards")
     _same_length(rewards=r, weights=weights)
     return weights * r, weights
 
@@ -155,9 +143,9 @@ def doubly_robust(
     _, weights = _weighted_rewards(
         rewards=rewards, logging_propensity=logging_propensity, target_probability=target_probability, clip=clip
     )
-    r = _column(rewards, name="rewards")
-    q_logged = _column(q_hat_logged, name="q_hat_logged")
-    q_target = _column(q_hat_target, name="q_hat_target")
+    r = as_sample(rewards, name="rewards")
+    q_logged = as_sample(q_hat_logged, name="q_hat_logged")
+    q_target = as_sample(q_hat_target, name="q_hat_target")
     _same_length(rewards=r, q_hat_logged=q_logged, q_hat_target=q_target)
     return float(np.mean(q_target + weights * (r - q_logged)))
 

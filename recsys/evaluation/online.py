@@ -13,9 +13,9 @@ from recsys.catalog.bank import QuestionBank
 from recsys.evaluation.bootstrap import Interval, bootstrap_mean
 from recsys.features.build import build_features
 from recsys.features.state import EventArrays, HistoryState
-from recsys.policy import Decisions, Policy
+from recsys.policy import SERVING_SHORTLIST, Decisions, Policy
 from recsys.ranking.lightgbm_scorer import LightGBMScorer
-from recsys.ranking.scorers import AffinityScorer, PopularityScorer, RandomScorer, Scorer
+from recsys.ranking.scorers import baseline_scorer
 from recsys.ranking.training import RankerParams, TrainingRows, fit_ranker
 from recsys.simulate.history import make_world
 from recsys.simulate.oracle import OraclePolicy
@@ -33,6 +33,7 @@ class ABResult:
     completion: dict[str, Interval]
     per_family: pd.DataFrame  # family x policy completion rates
     gap_closed: dict[str, float]  # share of the popularity-to-oracle gap each policy closes
+    paired: dict[str, Interval]  # lightgbm minus each other policy, per family (same families, same draws)
     families: int
     days: int
     retrains: int
@@ -115,9 +116,10 @@ def simulated_ab(
 ) -> ABResult:
     """Run each policy on the same fresh families with the same daily randomness and compare completion."""
     params = params or SimulationParams()
-    world, families, _ = make_world(
+    setup = make_world(
         n_families=n_families, seed=seed + 10_000, bank=bank, params=params, id_prefix="ab", world_seed=world_seed
     )
+    world, families = setup.world, setup.families
     start = start_day or params.start_day
     arms: list[Arm] = []
     retrainer: _Retrainer | None = None
@@ -127,7 +129,7 @@ def simulated_ab(
         if name == "oracle":
             policy: Policy = OraclePolicy(world=world, dynamics=dynamics)
         elif name == "lightgbm":
-            policy = Policy(model, epsilon=epsilon)
+            policy = Policy(model, epsilon=epsilon, shortlist=SERVING_SHORTLIST)
         else:
             policy = Policy(baseline_scorer(name), epsilon=epsilon)
         arm = Arm(name=name, policy=policy, state=state, dynamics=dynamics)
@@ -148,6 +150,12 @@ def simulated_ab(
     )
     completion = {name: bootstrap_mean(per_family[name].to_numpy(), seed=seed) for name in per_family}
     gap_closed = _gap_closed({name: interval.estimate for name, interval in completion.items()})
+    # Arms share families and daily draws, so the per-family difference is the sharp comparison.
+    paired = {
+        name: bootstrap_mean((per_family["lightgbm"] - per_family[name]).to_numpy(), seed=seed)
+        for name in per_family
+        if name != "lightgbm" and "lightgbm" in per_family
+    }
     daily = pd.DataFrame(
         {arm.name: _daily_completion(arm, start=start, days=days, n_families=n_families) for arm in arms}
     )
@@ -155,19 +163,12 @@ def simulated_ab(
         completion=completion,
         per_family=per_family,
         gap_closed=gap_closed,
+        paired=paired,
         families=n_families,
         days=days,
         retrains=retrainer.retrains if retrainer else 0,
         daily=daily,
     )
-
-
-def baseline_scorer(name: str) -> Scorer:
-    """The baseline scorer called `name` (random, popularity or affinity)."""
-    scorers: dict[str, type[Scorer]] = {
-        "random": RandomScorer, "popularity": PopularityScorer, "affinity": AffinityScorer,
-    }  # fmt: skip
-    return scorers[name]()
 
 
 def _family_completion(arm: Arm, *, n_families: int, days: int) -> np.ndarray:

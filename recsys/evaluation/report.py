@@ -42,10 +42,12 @@ class EvaluationResult:
                 gap >= TARGET_GAP_CLOSED
             )
             learned = self.ab.completion["lightgbm"]
+            baselines = [name for name in self.ab.completion if name in ("random", "popularity", "affinity")]
             checks["A/B: lightgbm beats every baseline, intervals apart"] = all(
-                learned.low > interval.high
-                for name, interval in self.ab.completion.items()
-                if name in ("random", "popularity", "affinity")
+                learned.low > self.ab.completion[name].high for name in baselines
+            )
+            checks["A/B: lightgbm beats every baseline, paired per-family difference above 0"] = all(
+                self.ab.paired[name].low > 0 for name in baselines if name in self.ab.paired
             )
         return checks
 
@@ -70,6 +72,7 @@ class EvaluationResult:
                 "retrains": self.ab.retrains,
                 "completion": {name: i.__dict__ for name, i in self.ab.completion.items()},
                 "gap_closed": self.ab.gap_closed,
+                "paired_lightgbm_minus": {name: i.__dict__ for name, i in self.ab.paired.items()},
             },
             "targets": self.targets(),
             "model": {"objective": self.objective, "trees": self.model_trees, "training_rows": self.training_rows},
@@ -99,6 +102,8 @@ class EvaluationResult:
                 f"Simulated online A/B ({self.ab.families} fresh families x {self.ab.days} days, "
                 f"learned policy retrained {self.ab.retrains} times)",
                 table[["completion", "gap_closed"]].to_string(float_format=lambda v: f"{v:.3f}"),
+                "lightgbm minus each policy, per family (paired): "
+                + ", ".join(f"{name} {interval}" for name, interval in self.ab.paired.items()),
             ]
         lines += ["", "Targets:"] + [f"  [{'x' if ok else ' '}] {name}" for name, ok in self.targets().items()]
         lines += [f"note: {note}" for note in self.offline.notes]

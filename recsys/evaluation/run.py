@@ -9,10 +9,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from recsys.evaluation.offline import TemporalSplit, evaluate_offline
-from recsys.evaluation.online import POLICIES, baseline_scorer, simulated_ab
+from recsys.evaluation.online import POLICIES, simulated_ab
 from recsys.evaluation.report import EvaluationResult
 from recsys.events import Dataset
 from recsys.policy import Policy
+from recsys.ranking.scorers import baseline_scorer
 from recsys.ranking.training import RankerParams, fit_ranker, replay
 from recsys.simulate.params import SimulationParams
 

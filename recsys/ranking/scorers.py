@@ -62,3 +62,13 @@ class AffinityScorer:
             - 0.1 * f[:, _COLUMN["category_recent"]]
             + 1e-6 * rng.random(n_pairs)
         )
+
+
+def baseline_scorer(name: str) -> Scorer:
+    """The baseline scorer called `name`: random, popularity or affinity."""
+    scorers: dict[str, type[Scorer]] = {
+        "random": RandomScorer,
+        "popularity": PopularityScorer,
+        "affinity": AffinityScorer,
+    }
+    return scorers[name]()

@@ -33,20 +33,53 @@ class SimulatedHistory:
     state: HistoryState  # the history state after the last day
 
 
+@dataclass(frozen=True)
+class WorldSetup:
+    """A simulated world and its families, as arrays and as the dataset's snapshot frames."""
+
+    world: World
+    families: FamilyTable
+    population: Population
+    families_frame: pd.DataFrame
+    members_frame: pd.DataFrame
+
+
 def make_world(
-    *, n_families: int, seed: int, bank: QuestionBank, params: SimulationParams, id_prefix: str, world_seed: int
-) -> tuple[World, FamilyTable, Population]:
-    """Families drawn with `seed` in a world whose questions' appeal is fixed by `world_seed`."""
+    *,
+    n_families: int,
+    seed: int,
+    bank: QuestionBank,
+    params: SimulationParams,
+    id_prefix: str,
+    world_seed: int,
+    join_day: np.ndarray | None = None,
+) -> WorldSetup:
+    """Families drawn with `seed` in a world whose questions' appeal is fixed by `world_seed`.
+
+    `join_day` (days after `params.start_day`, per family) sets when each family was created; default all at once.
+    """
     population = generate_population(
         n_families=n_families, params=params, rng=np.random.default_rng([seed, 1]), id_prefix=id_prefix
     )
     appeal = question_appeal(bank=bank, params=params, seed=world_seed)
     world = World(population=population, bank=bank, params=params, appeal=appeal)
-    start = pd.Timestamp(datetime.combine(params.start_day, time(0), tzinfo=SEOUL))
-    families = FamilyTable.from_frames(
-        population.families_frame(start_day=start), population.members_frame(year=params.start_day.year)
+    joins = join_day if join_day is not None else np.zeros(n_families, dtype=int)
+    families_frame = population.families_frame(start_day=pd.Timestamp(params.start_day, tz=UTC))
+    families_frame["created_at"] = pd.Series(
+        [
+            pd.Timestamp(datetime.combine(params.start_day + timedelta(days=int(d)), time(0), tzinfo=SEOUL))
+            for d in joins
+        ],
+        dtype="datetime64[us, UTC]",
     )
-    return world, families, population
+    members_frame = population.members_frame(year=params.start_day.year)
+    return WorldSetup(
+        world=world,
+        families=FamilyTable.from_frames(families_frame, members_frame),
+        population=population,
+        families_frame=families_frame,
+        members_frame=members_frame,
+    )
 
 
 def simulate_history(
@@ -60,19 +93,17 @@ def simulate_history(
     """Families join over the first half of the window and are served by the logging policy."""
     bank = bank or load_bank()
     params = params or SimulationParams()
-    world, families, population = make_world(
-        n_families=n_families, seed=seed, bank=bank, params=params, id_prefix=f"s{seed}", world_seed=seed
-    )
     join_day = np.random.default_rng([seed, 2]).integers(0, max(1, days // 2), n_families)
-    families_frame = population.families_frame(start_day=pd.Timestamp(params.start_day, tz=UTC))
-    families_frame["created_at"] = pd.Series(
-        [
-            pd.Timestamp(datetime.combine(params.start_day + timedelta(days=int(d)), time(0), tzinfo=SEOUL))
-            for d in join_day
-        ],
-        dtype="datetime64[us, UTC]",
+    setup = make_world(
+        n_families=n_families,
+        seed=seed,
+        bank=bank,
+        params=params,
+        id_prefix=f"s{seed}",
+        world_seed=seed,
+        join_day=join_day,
     )
-    families = FamilyTable.from_frames(families_frame, population.members_frame(year=params.start_day.year))
+    world, families, population = setup.world, setup.families, setup.population
     arm = Arm(
         name=LOGGING_POLICY,
         policy=Policy(AffinityScorer(), epsilon=LOGGING_EPSILON),
@@ -83,8 +114,7 @@ def simulate_history(
     events = events_frame(
         EventArrays.concat(arm.events), families=families, population=population, bank=bank, policy=LOGGING_POLICY
     )
-    members_frame = population.members_frame(year=params.start_day.year)
-    dataset = Dataset(events=events, families=families_frame, members=members_frame, bank=bank)
+    dataset = Dataset(events=events, families=setup.families_frame, members=setup.members_frame, bank=bank)
     return SimulatedHistory(dataset=dataset, world=world, families=families, state=arm.state)
 
 

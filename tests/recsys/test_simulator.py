@@ -53,3 +53,10 @@ def test_oracle_probability_is_the_best_choice(small_history: SimulatedHistory) 
     truth = world.completion_probability(rows, everything, calendar=calendar, dynamics=Dynamics.start(families.size))
     assert ((truth > 0) & (truth < 1)).all()
     assert (truth.max(axis=1) - np.median(truth, axis=1)).mean() > 0.3, "choosing well matters"
+
+
+def test_simulator_members_line_up_with_the_family_table(small_history: SimulatedHistory) -> None:
+    # The runner records member positions; features read them through the family table.
+    population, families = small_history.world.population, small_history.families
+    assert families.member_ids.tolist() == population.member_ids.tolist()
+    assert (families.member_family == population.member_family).all()

@@ -51,6 +51,9 @@ def evaluate(
     ab_families: Annotated[int, typer.Option(min=0, help="fresh families per A/B arm (0 skips the A/B)")] = 2000,
     ab_days: Annotated[int, typer.Option(min=1, help="days of the simulated A/B")] = 30,
     seed: Annotated[int, typer.Option(help="seed of the A/B families and the bootstrap")] = 0,
+    epsilon: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="exploration rate of every evaluated policy (not the oracle)")
+    ] = 0.05,
 ) -> None:
     """Train on a temporal split and report offline metrics, off-policy estimates and the simulated A/B."""
     from recsys.evaluation.run import SimulationInfo, evaluate_dataset
@@ -74,7 +77,9 @@ def evaluate(
         raise typer.Exit(2) from None
     if simulation is None:
         typer.echo("no simulation in the manifest: skipping the online A/B (offline metrics only)", err=True)
-    result = evaluate_dataset(dataset, simulation=simulation, ab_families=ab_families, ab_days=ab_days, seed=seed)
+    result = evaluate_dataset(
+        dataset, simulation=simulation, ab_families=ab_families, ab_days=ab_days, seed=seed, epsilon=epsilon
+    )
     folder = report or (data / "report" if data is not None else Path("var/report"))
     path = result.write(folder)
     typer.echo(result.to_json() if as_json else result.to_text())
