@@ -14,6 +14,7 @@ from recsys.ranking.scorers import AffinityScorer, Scorer
 
 DIVERSITY_PENALTY = 1e3  # larger than any score gap: yesterday's category goes last, but stays eligible
 SERVING_SHORTLIST = 80  # candidates per family the model scores in production (the A/B measures the loss)
+EXPLORE_TOP = 20  # production exploration lands among the 20 best questions of the family
 BEYOND_SHORTLIST = 1e6  # candidates the first stage left out rank below every shortlisted one
 CHUNK_FAMILIES = 2000  # families scored at once: ~2000 x 600 feature rows, about 0.2 GB
 
@@ -34,6 +35,10 @@ class Decisions:
 class Policy:
     """Epsilon-greedy over a scorer's ranking, with the category served yesterday put last.
 
+    With `explore_top`, exploration picks uniformly among the best `explore_top` questions instead of
+    among all eligible ones: it still varies what families see (and logs honest propensities) without
+    spending exploration days on questions the ranking already knows are poor.
+
     With `shortlist`, a cheap first stage (the affinity heuristic, over the same feature rows)
     keeps the best `shortlist` candidates of each family for the scorer; the rest stay eligible
     (for exploration and "replace") but rank below them. It bounds model work per family.
@@ -44,6 +49,7 @@ class Policy:
     alternatives: int = 3
     shortlist: int | None = None
     diversity: bool = True
+    explore_top: int | None = None
 
     @property
     def name(self) -> str:
@@ -112,18 +118,27 @@ class Policy:
             return parts[0]
         return Decisions(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Decisions)))
 
-    def decide(self, scores: np.ndarray, *, family_rows: np.ndarray, rng: np.random.Generator) -> Decisions:
-        """Pick from a score matrix: the top with probability 1-ε(1-1/K), else uniformly among the K eligible."""
+    def _explorable(self, scores: np.ndarray) -> np.ndarray:
+        """(B, Q) bool: where exploration may land: every eligible question, or the best `explore_top`."""
         eligible = np.isfinite(scores)
-        count = eligible.sum(axis=1)
+        if not self.explore_top or self.explore_top >= scores.shape[1]:
+            return eligible
+        k = self.explore_top
+        threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1]
+        return eligible & (scores >= threshold[:, None])
+
+    def decide(self, scores: np.ndarray, *, family_rows: np.ndarray, rng: np.random.Generator) -> Decisions:
+        """The top with probability 1-ε+ε/K, else uniformly one of the K explorable questions."""
+        count = np.isfinite(scores).sum(axis=1)
+        explorable = self._explorable(scores)
+        width = explorable.sum(axis=1)
         top = np.argmax(scores, axis=1)
         explore = rng.random(len(scores)) < self.epsilon
-        # A uniform pick among eligible columns: the k-th eligible one, k uniform in [0, count).
-        nth = np.floor(rng.random(len(scores)) * np.maximum(count, 1)).astype(int)
-        cumulative = np.cumsum(eligible, axis=1)
-        random_pick = np.argmax(cumulative > nth[:, None], axis=1)
+        # A uniform pick among explorable columns: the n-th one, n uniform in [0, width).
+        nth = np.floor(rng.random(len(scores)) * np.maximum(width, 1)).astype(int)
+        random_pick = np.argmax(np.cumsum(explorable, axis=1) > nth[:, None], axis=1)
         chosen = np.where(explore, random_pick, top)
-        uniform = self.epsilon / np.maximum(count, 1)
+        uniform = self.epsilon / np.maximum(width, 1)
         propensity = np.where(chosen == top, 1.0 - self.epsilon + uniform, uniform)
         chosen = np.where(count > 0, chosen, -1)
         return Decisions(
@@ -137,11 +152,13 @@ class Policy:
 
     def probability_of(self, scores: np.ndarray, questions: np.ndarray) -> np.ndarray:
         """π(question | context) under this policy, for off-policy evaluation of logged choices."""
-        count = np.isfinite(scores).sum(axis=1)
+        explorable = self._explorable(scores)
+        width = explorable.sum(axis=1)
         top = np.argmax(scores, axis=1)
-        uniform = self.epsilon / np.maximum(count, 1)
-        eligible = np.isfinite(scores[np.arange(len(scores)), np.maximum(questions, 0)]) & (questions >= 0)
-        return np.where(eligible, np.where(questions == top, 1.0 - self.epsilon + uniform, uniform), 0.0)
+        uniform = self.epsilon / np.maximum(width, 1)
+        rows = np.arange(len(scores))
+        reachable = explorable[rows, np.maximum(questions, 0)] & (questions >= 0)
+        return np.where(reachable, np.where(questions == top, 1.0 - self.epsilon + uniform, uniform), 0.0)
 
 
 def _next_best(scores: np.ndarray, chosen: np.ndarray, k: int) -> np.ndarray:

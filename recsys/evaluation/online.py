@@ -13,7 +13,7 @@ from recsys.catalog.bank import QuestionBank
 from recsys.evaluation.bootstrap import Interval, bootstrap_mean
 from recsys.features.build import build_features
 from recsys.features.state import EventArrays, HistoryState
-from recsys.policy import SERVING_SHORTLIST, Decisions, Policy
+from recsys.policy import EXPLORE_TOP, SERVING_SHORTLIST, Decisions, Policy
 from recsys.ranking.lightgbm_scorer import LightGBMScorer
 from recsys.ranking.scorers import baseline_scorer
 from recsys.ranking.training import RankerParams, TrainingRows, fit_ranker
@@ -109,6 +109,7 @@ def simulated_ab(
     start_day: date | None = None,
     seed: int = 7,
     epsilon: float = 0.05,
+    explore_top: int | None = EXPLORE_TOP,
     retrain_every: int = 1,
     params: SimulationParams | None = None,
     ranker_params: RankerParams | None = None,
@@ -129,9 +130,9 @@ def simulated_ab(
         if name == "oracle":
             policy: Policy = OraclePolicy(world=world, dynamics=dynamics)
         elif name == "lightgbm":
-            policy = Policy(model, epsilon=epsilon, shortlist=SERVING_SHORTLIST)
+            policy = Policy(model, epsilon=epsilon, explore_top=explore_top, shortlist=SERVING_SHORTLIST)
         else:
-            policy = Policy(baseline_scorer(name), epsilon=epsilon)
+            policy = Policy(baseline_scorer(name), epsilon=epsilon, explore_top=explore_top)
         arm = Arm(name=name, policy=policy, state=state, dynamics=dynamics)
         if name == "lightgbm" and retrain_every > 0:
             trees = model.booster.current_iteration()

@@ -12,7 +12,7 @@ from recsys.evaluation.offline import TemporalSplit, evaluate_offline
 from recsys.evaluation.online import POLICIES, simulated_ab
 from recsys.evaluation.report import EvaluationResult
 from recsys.events import Dataset
-from recsys.policy import Policy
+from recsys.policy import EXPLORE_TOP, SERVING_SHORTLIST, Policy
 from recsys.ranking.scorers import baseline_scorer
 from recsys.ranking.training import RankerParams, fit_ranker, replay
 from recsys.simulate.params import SimulationParams
@@ -48,6 +48,7 @@ def evaluate_dataset(
     ab_days: int = 30,
     retrain_every: int = 1,
     epsilon: float = 0.05,
+    explore_top: int | None = EXPLORE_TOP,
     seed: int = 0,
     ranker_params: RankerParams | None = None,
 ) -> EvaluationResult:
@@ -67,8 +68,11 @@ def evaluate_dataset(
     )
     seconds["training"] = time.perf_counter() - started
     started = time.perf_counter()
-    policies = {name: Policy(baseline_scorer(name), epsilon=epsilon) for name in ("random", "popularity", "affinity")}
-    policies["lightgbm"] = Policy(model, epsilon=epsilon)
+    policies = {
+        name: Policy(baseline_scorer(name), epsilon=epsilon, explore_top=explore_top)
+        for name in ("random", "popularity", "affinity")
+    }
+    policies["lightgbm"] = Policy(model, epsilon=epsilon, explore_top=explore_top, shortlist=SERVING_SHORTLIST)
     offline = evaluate_offline(dataset, policies=policies, split=split, seed=seed)
     seconds["offline"] = time.perf_counter() - started
     ab = None
@@ -89,6 +93,7 @@ def evaluate_dataset(
             start_day=dataset.last_day + timedelta(days=1),
             seed=seed + 1,
             epsilon=epsilon,
+            explore_top=explore_top,
             retrain_every=retrain_every,
             params=SimulationParams(start_day=simulation.start_day),
             ranker_params=ranker_params,

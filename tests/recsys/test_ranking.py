@@ -108,3 +108,14 @@ def test_shortlist_scores_only_the_first_stage_best() -> None:
     assert scorer.calls == [4], "two per family reach the model"
     assert (scores == 5.0).sum() == 4
     assert (scores < -1e5).sum() == 8, "the rest stay eligible but rank last"
+
+
+def test_exploration_can_be_limited_to_the_best_candidates() -> None:
+    scores = np.array([[5.0, 4.0, 3.0, 2.0, 1.0, -np.inf]])
+    policy = Policy(RandomScorer(), epsilon=0.5, explore_top=2)
+    picks = [policy.decide(scores, family_rows=np.arange(1), rng=np.random.default_rng(s)) for s in range(300)]
+    assert {int(p.questions[0]) for p in picks} == {0, 1}
+    second = next(p for p in picks if p.questions[0] == 1)
+    assert second.propensity[0] == pytest.approx(0.25)
+    np.testing.assert_allclose(policy.probability_of(scores, np.array([0])), [0.75])
+    np.testing.assert_allclose(policy.probability_of(scores, np.array([3])), [0.0])

@@ -54,6 +54,9 @@ def evaluate(
     epsilon: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="exploration rate of every evaluated policy (not the oracle)")
     ] = 0.05,
+    explore_top: Annotated[
+        int, typer.Option(min=0, help="explore among this many best questions (0: among all eligible)")
+    ] = 20,
 ) -> None:
     """Train on a temporal split and report offline metrics, off-policy estimates and the simulated A/B."""
     from recsys.evaluation.run import SimulationInfo, evaluate_dataset
@@ -78,7 +81,13 @@ def evaluate(
     if simulation is None:
         typer.echo("no simulation in the manifest: skipping the online A/B (offline metrics only)", err=True)
     result = evaluate_dataset(
-        dataset, simulation=simulation, ab_families=ab_families, ab_days=ab_days, seed=seed, epsilon=epsilon
+        dataset,
+        simulation=simulation,
+        ab_families=ab_families,
+        ab_days=ab_days,
+        seed=seed,
+        epsilon=epsilon,
+        explore_top=explore_top or None,
     )
     folder = report or (data / "report" if data is not None else Path("var/report"))
     path = result.write(folder)
