@@ -128,7 +128,7 @@ def demo(
     port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")] = True,
 ) -> None:
-    """The main job on embedded defaults: migrate, start the embedded services, serve the API."""
+    """The main job on embedded defaults: migrate, start the embedded services, load the questions, serve."""
     from woorizip.backends import Backends
     from woorizip.content.embedded import ensure_server
     from woorizip.db import migrate
@@ -149,6 +149,15 @@ def demo(
     if failed:
         raise typer.Exit(1)
     typer.echo("✓ every backing service answers")
+    from recsys.catalog import load_bank
+    from woorizip.questions.service import load_question_bank
+
+    backends = Backends(settings)
+    try:
+        report = load_question_bank(content=backends.content, bank=load_bank())
+    finally:
+        backends.close()
+    typer.echo(f"✓ question bank: {report.total} questions ({report.inserted} new, {report.updated} updated)")
     if serve_api:
         api_port = port or settings.api_port
         typer.echo(f"API docs: http://{settings.api_host}:{api_port}/docs  readiness: /readyz")

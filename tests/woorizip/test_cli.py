@@ -45,6 +45,9 @@ def test_demo_prepares_the_embedded_installation(data_dir: Path) -> None:
         result = run("demo", "--no-serve", data_dir=data_dir)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "✓ every backing service answers" in result.stdout
+        assert "✓ question bank: 616 questions (616 new" in result.stdout
+        again = run("demo", "--no-serve", data_dir=data_dir)
+        assert "✓ question bank: 616 questions (0 new, 0 updated)" in again.stdout
         doctor = run("doctor", "--json", data_dir=data_dir)
         backends = {b["concern"]: b for b in json.loads(doctor.stdout)["backends"]}
         assert backends["content"]["backend"] == "secantusdb-embedded" and backends["content"]["ok"]
