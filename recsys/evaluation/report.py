@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: reports are written on servers and in CI
-
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from recsys.evaluation.offline import OfflineReport
 from recsys.evaluation.online import ABResult
@@ -123,7 +119,7 @@ class EvaluationResult:
     def _plots(self, folder: Path) -> dict[str, Path]:
         plots: dict[str, Path] = {}
         if self.ab is not None:
-            figure, axis = plt.subplots(figsize=(6, 3.5))
+            figure, axis = _figure(6, 3.5)
             names = list(self.ab.completion)
             estimates = [self.ab.completion[n].estimate for n in names]
             errors = [
@@ -134,19 +130,19 @@ class EvaluationResult:
             axis.set_ylabel("family completion rate")
             axis.set_title("Simulated A/B (95% intervals)")
             plots["A/B completion"] = _save(figure, folder / "ab_completion.png")
-            figure, axis = plt.subplots(figsize=(7, 3.5))
+            figure, axis = _figure(7, 3.5)
             self.ab.daily.rolling(3, min_periods=1).mean().plot(ax=axis)
             axis.set_ylabel("completion (3-day mean)")
             axis.set_title("Completion by day")
             plots["daily completion"] = _save(figure, folder / "ab_daily.png")
         if self.offline.ranking:
-            figure, axis = plt.subplots(figsize=(6, 3.5))
+            figure, axis = _figure(6, 3.5)
             names = list(self.offline.ranking)
             values = [self.offline.ranking[n]["ndcg"].estimate if self.offline.ranking[n] else 0.0 for n in names]
             axis.bar(names, values, color="#b5846a")
             axis.set_ylabel("NDCG@10 (test window)")
             plots["offline NDCG"] = _save(figure, folder / "offline_ndcg.png")
-        figure, axis = plt.subplots(figsize=(6, 4))
+        figure, axis = _figure(6, 4)
         self.importance.head(15)[::-1].plot.barh(ax=axis, color="#7a6ab5")
         axis.set_xlabel("total gain")
         axis.set_title("Feature importance")
@@ -154,8 +150,13 @@ class EvaluationResult:
         return plots
 
 
-def _save(figure: Any, path: Path) -> Path:
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    # Figure objects, not pyplot: no global backend is touched, so notebooks keep their inline plots.
+    figure = Figure(figsize=(width, height))
+    return figure, figure.subplots()
+
+
+def _save(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
     return path
