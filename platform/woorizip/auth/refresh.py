@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from woorizip.auth.models import RefreshToken
@@ -107,20 +107,18 @@ def rotate(*, session: Session, token: str, now: datetime | None = None) -> Issu
 
 def revoke_chain(*, session: Session, chain_id: str, now: datetime | None = None) -> int:
     """Revoke every token of one chain (logout, reuse); commits; returns how many rows it marked."""
-    result = session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.chain_id == chain_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now or datetime.now(UTC))
-    )
-    session.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _revoke(session, RefreshToken.chain_id == chain_id, now=now)
 
 
 def revoke_user(*, session: Session, user_id: str, now: datetime | None = None) -> int:
     """Revoke every chain of a user (password change, account deletion); commits."""
+    return _revoke(session, RefreshToken.user_id == user_id, now=now)
+
+
+def _revoke(session: Session, selection: ColumnElement[bool], *, now: datetime | None) -> int:
     result = session.execute(
         update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .where(selection, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now or datetime.now(UTC))
     )
     session.commit()
