@@ -97,14 +97,6 @@ class Dataset:
         return max(self.events["day"]) if len(self.events) else date.today()
 
 
-def empty_events() -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series(dtype=_pandas_dtype(dtype)) for name, dtype in EVENT_COLUMNS.items()})
-
-
-def _pandas_dtype(dtype: str) -> Any:
-    return "object" if dtype == "date" else dtype
-
-
 def write_dataset(dataset: Dataset, folder: Path, *, extra: dict[str, Any] | None = None) -> None:
     """Write the dataset folder (Parquet files and a manifest with `extra` entries)."""
     folder.mkdir(parents=True, exist_ok=True)

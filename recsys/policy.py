@@ -30,6 +30,13 @@ class Decisions:
     alternatives: np.ndarray  # (B, k) next best positions, -1 padded
     scores: np.ndarray  # (B, Q) score matrix, -inf where ineligible
 
+    def select(self, keep: np.ndarray) -> Decisions:
+        return Decisions(*(getattr(self, f.name)[keep] for f in dataclasses.fields(self)))
+
+    @staticmethod
+    def concat(parts: list[Decisions]) -> Decisions:
+        return Decisions(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Decisions)))
+
 
 @dataclass
 class Policy:
@@ -114,9 +121,7 @@ class Policy:
             rows, mask = family_rows[start : start + CHUNK_FAMILIES], eligible[start : start + CHUNK_FAMILIES]
             scores = self.score_matrix(state=state, family_rows=rows, eligible=mask, calendar=calendar, rng=rng)
             parts.append(self.decide(scores, family_rows=rows, rng=rng))
-        if len(parts) == 1:
-            return parts[0]
-        return Decisions(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Decisions)))
+        return parts[0] if len(parts) == 1 else Decisions.concat(parts)
 
     def _explorable(self, scores: np.ndarray) -> np.ndarray:
         """(B, Q) bool: where exploration may land: every eligible question, or the best `explore_top`."""

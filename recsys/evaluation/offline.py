@@ -16,6 +16,7 @@ from recsys.evaluation.off_policy import OffPolicyEstimate, estimate
 from recsys.events import Dataset, EventType
 from recsys.features.state import HistoryState
 from recsys.policy import Policy
+from recsys.ranking.training import replay
 
 K = 10
 
@@ -108,8 +109,6 @@ def evaluate_offline(
     seed: int = 0,
 ) -> OfflineReport:
     """Replay the log; rank at the test window's start; estimate each policy's completion off-policy."""
-    from recsys.ranking.training import replay
-
     collector = _Collector(policies, split, seed)
     replay(dataset, on_day=collector)
     events = dataset.events

@@ -35,14 +35,6 @@ def cutoff(day: date, tz: ZoneInfo = SEOUL) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(day, time(0), tzinfo=tz)).tz_convert("UTC")
 
 
-def local_day(ts: pd.Series, tz: ZoneInfo = SEOUL) -> np.ndarray:
-    """The local calendar day (ordinal) of each timestamp."""
-    local = pd.to_datetime(ts, utc=True).dt.tz_convert(tz)
-    return np.asarray(
-        (local.dt.normalize().dt.tz_localize(None) - pd.Timestamp("0001-01-01")).dt.days + 1, dtype=np.int64
-    )
-
-
 @dataclass(frozen=True)
 class EventArrays:
     """Events as parallel arrays (timestamps in µs since the epoch, family rows, bank positions, day ordinals).

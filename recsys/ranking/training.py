@@ -15,7 +15,7 @@ from recsys.candidates import DayCalendar
 from recsys.events import Dataset, EventType
 from recsys.families import FamilyTable
 from recsys.features.build import CATEGORICAL_FEATURES, FEATURE_NAMES, build_features
-from recsys.features.state import EventArrays, HistoryState, cutoff
+from recsys.features.state import HistoryState, cutoff
 from recsys.ranking.lightgbm_scorer import LightGBMScorer
 
 GROUP_DAYS = 7  # a query group: one family's decisions within a week
@@ -215,6 +215,3 @@ def fit_ranker(
 
 def _frame(features: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(features, columns=FEATURE_NAMES)
-
-
-__all__ = ["EventArrays", "RankerParams", "TrainingRows", "fit_ranker", "replay"]

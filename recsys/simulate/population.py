@@ -55,16 +55,6 @@ class Population:
     def size(self) -> int:
         return len(self.family_ids)
 
-    @property
-    def family_size(self) -> np.ndarray:
-        return np.bincount(self.member_family, minlength=self.size)
-
-    @property
-    def youngest_age(self) -> np.ndarray:
-        youngest = np.full(self.size, 200)
-        np.minimum.at(youngest, self.member_family, self.member_age)
-        return youngest
-
     def families_frame(self, *, start_day: pd.Timestamp | datetime) -> pd.DataFrame:
         created = pd.Timestamp(start_day, tz=UTC) if not isinstance(start_day, pd.Timestamp) else start_day
         return pd.DataFrame(

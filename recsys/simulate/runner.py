@@ -160,22 +160,11 @@ def _simulate_day(
         )
         decisions = arm.policy.choose(state=arm.state, family_rows=rows, eligible=eligible, calendar=calendar, rng=rng)
         served = decisions.questions >= 0
-        rows, decisions = rows[served], _subset(decisions, served)
+        rows, decisions = rows[served], decisions.select(served)
         if arm.on_decisions is not None:
             arm.on_decisions(arm, decisions, calendar, rows)
         completed_today[rows] = _serve(world, arm, calendar, draws, rows, decisions)
     _update_dynamics(world, arm, joined, completed_today, draws)
-
-
-def _subset(decisions: Decisions, keep: np.ndarray) -> Decisions:
-    return Decisions(
-        family_rows=decisions.family_rows[keep],
-        questions=decisions.questions[keep],
-        propensity=decisions.propensity[keep],
-        candidate_count=decisions.candidate_count[keep],
-        alternatives=decisions.alternatives[keep],
-        scores=decisions.scores[keep],
-    )
 
 
 def _serve(
