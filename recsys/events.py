@@ -8,6 +8,7 @@ scientists can train and evaluate on either.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -95,6 +96,30 @@ class Dataset:
     @property
     def last_day(self) -> date:
         return max(self.events["day"]) if len(self.events) else date.today()
+
+
+def dataset_hash(dataset: Dataset) -> str:
+    """A SHA-256 of the dataset's content (not of file bytes, which vary with the Parquet writer)."""
+    digest = hashlib.sha256()
+    for name, frame in (
+        ("events", dataset.events),
+        ("families", dataset.families),
+        ("members", dataset.members),
+        ("questions", dataset.bank.to_frame()),
+    ):
+        # Lists (interests, tags) are not hashable by pandas: hash their JSON text instead.
+        canonical = frame.reset_index(drop=True).apply(
+            lambda column: column.map(_canonical) if column.dtype == object else column
+        )
+        digest.update(f"{name}:{len(frame)}:{','.join(map(str, frame.columns))};".encode())
+        digest.update(pd.util.hash_pandas_object(canonical, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, list | tuple | dict | np.ndarray):
+        return json.dumps(value.tolist() if isinstance(value, np.ndarray) else value, sort_keys=True, default=str)
+    return value
 
 
 def write_dataset(dataset: Dataset, folder: Path, *, extra: dict[str, Any] | None = None) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +19,21 @@ from woorizip import __version__, health
 from woorizip.backends import Backends
 from woorizip.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from woorizip.problems import install_problem_handlers
+from woorizip.recommender import router as recommender
+from woorizip.recommender.serving import ChampionHolder, HistoryHolder, registry_for
 from woorizip.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+async def _watch_champion(holder: ChampionHolder, interval: float) -> None:
+    """Pick up a newly promoted (or rolled back) champion without a restart."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(holder.refresh)
+        except Exception:  # never let the watcher die: the next tick tries again
+            logger.exception("champion watcher failed")
 
 
 def create_app(settings: Settings | None = None, *, backends: Backends | None = None) -> FastAPI:
@@ -30,9 +47,18 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
         # Open the content store at start-up so the first request does not pay for
         # starting the embedded server.
         await run_in_threadpool(lambda: app.state.backends.mongo)
+        app.state.champion = ChampionHolder(registry=registry_for(settings), epsilon=settings.recommender_epsilon)
+        app.state.history = HistoryHolder(
+            backends=app.state.backends, refresh_seconds=settings.recommender_refresh_seconds
+        )
+        await run_in_threadpool(app.state.champion.refresh)
+        watcher = asyncio.create_task(_watch_champion(app.state.champion, settings.model_refresh_seconds))
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             if owned:
                 app.state.backends.close()
 
@@ -47,6 +73,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(recommender.router)
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
     )

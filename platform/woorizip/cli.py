@@ -1,11 +1,13 @@
-"""`woorizip` command line: serve, worker, db, doctor, demo."""
+"""The app shell's commands: serve, worker, db, doctor, content, questions, simulate, evaluate, model.
+
+The `woorizip` console script (pipelines/cli.py) adds the pipeline commands and the demo.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,19 +15,24 @@ from woorizip.questions.cli import questions_app
 from woorizip.recommender import cli as recommender_cli
 from woorizip.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from recsys.registry import ModelRegistry
+
 app = typer.Typer(help="우리집 backend: one deployable unit in several roles.", no_args_is_help=True)
 db_app = typer.Typer(help="Relational schema migrations.", no_args_is_help=True)
 content_app = typer.Typer(help="The embedded content server (SecantusDB) of this data directory.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
+model_app = typer.Typer(help="The model registry: versions, aliases, rollback.", no_args_is_help=True)
 app.add_typer(questions_app, name="questions")
+app.add_typer(model_app, name="model")
 app.command()(recommender_cli.simulate)
 app.command()(recommender_cli.evaluate)
 
 logger = logging.getLogger(__name__)
 
 
-def _settings() -> Settings:
+def configured_settings() -> Settings:
     from woorizip.logs import configure_logging
 
     settings = get_settings()
@@ -38,7 +45,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] 
     """Apply Alembic migrations up to REVISION (default: head)."""
     from woorizip.db import migrate
 
-    url = _settings().resolved_database_url
+    url = configured_settings().resolved_database_url
     migrate.upgrade(url=url, revision=revision)
     typer.echo(f"database at revision {migrate.current_revision_at(url)}: {_redact(url)}")
 
@@ -48,7 +55,7 @@ def content_start() -> None:
     """Start (or find) the embedded content server and print its URI."""
     from woorizip.content.embedded import ensure_server
 
-    typer.echo(ensure_server(_settings().content_dir).uri)
+    typer.echo(ensure_server(configured_settings().content_dir).uri)
 
 
 @content_app.command("stop")
@@ -56,7 +63,7 @@ def content_stop() -> None:
     """Stop the embedded content server of this data directory."""
     from woorizip.content.embedded import stop_server
 
-    stopped = stop_server(_settings().content_dir)
+    stopped = stop_server(configured_settings().content_dir)
     typer.echo("stopped" if stopped else "not running")
 
 
@@ -69,7 +76,7 @@ def serve(
     """Run the API (auth, family, questions, media, notifications)."""
     import uvicorn
 
-    settings = _settings()
+    settings = configured_settings()
     uvicorn.run(
         "woorizip.app:create_app",
         factory=True,
@@ -88,7 +95,7 @@ def worker(
     """Run the background job worker (push delivery, reminders, media processing)."""
     from woorizip.queue import build_queue
 
-    queue = build_queue(_settings())
+    queue = build_queue(configured_settings())
     typer.echo(f"worker consuming the {queue.backend} queue with {threads} threads", err=True)
     queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
 
@@ -98,7 +105,7 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     """Report which backend each concern uses and whether it answers."""
     from woorizip.backends import Backends
 
-    settings = _settings()
+    settings = configured_settings()
     backends = Backends(settings)
     try:
         statuses = backends.check(timeout_seconds=max(settings.backend_timeout_seconds, 10.0))
@@ -123,17 +130,14 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     raise typer.Exit(0 if healthy else 1)
 
 
-@app.command()
-def demo(
-    port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
-    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")] = True,
-) -> None:
-    """The main job on embedded defaults: migrate, start the embedded services, load the questions, serve."""
+def prepare_installation(settings: Settings) -> None:
+    """Migrate, start the embedded content server, check every backend and load the question bank."""
+    from recsys.catalog import load_bank
     from woorizip.backends import Backends
     from woorizip.content.embedded import ensure_server
     from woorizip.db import migrate
+    from woorizip.questions.service import load_question_bank
 
-    settings = _settings()
     typer.echo(f"data directory: {settings.data_dir.resolve()}")
     migrate.upgrade(url=settings.resolved_database_url)
     typer.echo("✓ database migrated")
@@ -142,26 +146,50 @@ def demo(
     backends = Backends(settings)
     try:
         failed = [status for status in backends.check(timeout_seconds=10.0) if not status.ok]
-    finally:
-        backends.close()
-    for status in failed:
-        typer.echo(f"✗ {status.concern} ({status.backend}): {status.detail}", err=True)
-    if failed:
-        raise typer.Exit(1)
-    typer.echo("✓ every backing service answers")
-    from recsys.catalog import load_bank
-    from woorizip.questions.service import load_question_bank
-
-    backends = Backends(settings)
-    try:
+        for status in failed:
+            typer.echo(f"✗ {status.concern} ({status.backend}): {status.detail}", err=True)
+        if failed:
+            raise typer.Exit(1)
+        typer.echo("✓ every backing service answers")
         report = load_question_bank(content=backends.content, bank=load_bank())
     finally:
         backends.close()
     typer.echo(f"✓ question bank: {report.total} questions ({report.inserted} new, {report.updated} updated)")
-    if serve_api:
-        api_port = port or settings.api_port
-        typer.echo(f"API docs: http://{settings.api_host}:{api_port}/docs  readiness: /readyz")
-        serve(host=None, port=api_port, workers=1)
+
+
+@model_app.command("status")
+def model_status() -> None:
+    """List the registered versions of daily-question-ranker with their aliases and promotion decisions."""
+    registry = _registry()
+    versions = registry.versions() if registry.exists() else []
+    if not versions:
+        typer.echo("no model registered yet: run `woorizip train`")
+        return
+    for info in versions:
+        aliases = ",".join(info.aliases) or "-"
+        decision = info.tags.get("promotion", "")
+        typer.echo(f"v{info.version:<4} {aliases:<22} {decision:<9} {info.tags.get('snapshot', '')}")
+
+
+@model_app.command("rollback")
+def model_rollback() -> None:
+    """Move `champion` back to the version it replaced; the api picks it up within its refresh interval."""
+    from recsys.registry import RegistryError
+
+    registry = _registry()
+    try:
+        moved_from, moved_to = registry.rollback()
+    except RegistryError as error:
+        typer.echo(f"cannot roll back: {error}", err=True)
+        raise typer.Exit(1) from None
+    registry.export_champion_card(configured_settings().models_dir / "CHAMPION.md")
+    typer.echo(f"champion moved back from version {moved_from} to version {moved_to}")
+
+
+def _registry() -> ModelRegistry:
+    from woorizip.recommender.serving import registry_for
+
+    return registry_for(configured_settings())
 
 
 def _redact(url: str) -> str:
@@ -170,8 +198,3 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)

@@ -28,9 +28,16 @@ class BackendReport(BaseModel):
     latency_ms: float
 
 
+class ServedModel(BaseModel):
+    source: Literal["registry", "heuristic"]
+    version: str | None
+    problem: str | None
+
+
 class Readiness(BaseModel):
-    status: Literal["ready", "not ready"]
+    status: Literal["ready", "degraded: no model", "not ready"]
     backends: list[BackendReport]
+    model: ServedModel | None = None
 
 
 def get_backends(request: Request) -> Backends:
@@ -49,14 +56,24 @@ async def healthz() -> Liveness:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Readiness: every backing service answers",
+    summary="Readiness: every backing service answers (degraded when no model is served, but still ready)",
     responses={503: {"model": Readiness, "description": "At least one backing service does not answer"}},
 )
-async def readyz(backends: BackendsDep) -> JSONResponse:
+async def readyz(request: Request, backends: BackendsDep) -> JSONResponse:
     statuses = await run_in_threadpool(backends.check)
     ready = all(status.ok for status in statuses)
+    champion = getattr(request.app.state, "champion", None)
+    model = None
+    if champion is not None:
+        current = champion.current
+        model = ServedModel(source=current.source, version=current.version, problem=current.problem)
+    overall: Literal["ready", "degraded: no model", "not ready"] = "ready"
+    if not ready:
+        overall = "not ready"
+    elif model is not None and model.version is None:
+        # The heuristic ranker still serves every request: degraded, not down.
+        overall = "degraded: no model"
     body = Readiness(
-        status="ready" if ready else "not ready",
-        backends=[BackendReport(**status.as_dict()) for status in statuses],
+        status=overall, backends=[BackendReport(**status.as_dict()) for status in statuses], model=model
     )
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

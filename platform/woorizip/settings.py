@@ -38,6 +38,18 @@ class Settings(BaseSettings):
     # model registry and tracking: SQLite under data_dir, artifacts under models/, unless a URL is given
     mlflow_tracking_uri: str | None = None
     models_dir: Path = Path("models")
+    # pipelines: snapshots go to the object store's `snapshots/` prefix too when a bucket is set
+    dask_address: str | None = Field(default=None, description="Dask scheduler for batch scoring (tcp://host:8786)")
+    schedule_timezone: str = "Asia/Seoul"
+    retrain_cron: str = "0 3 * * *"
+    batch_score_cron: str = "0 4 * * *"
+    batch_chunk_families: int = Field(default=500, ge=1)
+    promotion_metric: Literal["snips_completion", "ndcg_at_10"] = "snips_completion"
+    promotion_margin: float = Field(default=0.005, ge=0, description="what a challenger must gain over the champion")
+    # serving
+    model_refresh_seconds: float = Field(default=30.0, gt=0, description="how often the api checks the champion alias")
+    recommender_refresh_seconds: float = Field(default=300.0, gt=0, description="how often it re-reads the history")
+    recommender_epsilon: float = Field(default=0.05, ge=0, le=1, description="exploration rate of served questions")
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -70,6 +82,18 @@ class Settings(BaseSettings):
     @property
     def queue_file(self) -> Path:
         return self.data_dir / "queue.db"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.data_dir / "prefect"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.models_dir / "mlruns"
 
     @property
     def resolved_mlflow_tracking_uri(self) -> str:

@@ -52,6 +52,8 @@ class OfflineReport:
     logged_decisions: int
     split: TemporalSplit
     notes: list[str] = field(default_factory=list)
+    # per policy, one row per evaluated family (ndcg, map, recall, precision): for per-segment gates
+    per_query: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         rows = {}
@@ -123,10 +125,12 @@ def evaluate_offline(
     coverage: dict[str, float] = {}
     novelty_by_policy: dict[str, float] = {}
     evaluated = 0
+    per_query: dict[str, pd.DataFrame] = {}
     for name in policies:
         rankings = collector.rankings[name]
         judged = {family: relevant[family] for family in rankings if family in relevant.index}
         metrics = per_query_metrics(rankings, judged, K)
+        per_query[name] = metrics
         evaluated = len(metrics)
         ranking[name] = {
             column: bootstrap_mean(metrics[column].to_numpy(), seed=seed) for column in ("ndcg", "map", "recall")
@@ -161,4 +165,5 @@ def evaluate_offline(
         logged_decisions=len(logged),
         split=split,
         notes=notes,
+        per_query=per_query,
     )

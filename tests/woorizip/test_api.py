@@ -70,7 +70,9 @@ def test_readyz_names_every_backend_and_is_green_on_embedded_defaults(api: str) 
     response = httpx.get(f"{api}/readyz", timeout=10)
     body = response.json()
     assert response.status_code == 200, body
-    assert body["status"] == "ready"
+    # Every backend answers; no model is registered in this data dir, so the heuristic serves.
+    assert body["status"] == "degraded: no model"
+    assert body["model"] == {"source": "heuristic", "version": None, "problem": "no champion registered"}
     backends = {item["concern"]: item["backend"] for item in body["backends"]}
     assert backends == {
         "database": "sqlite",

@@ -15,7 +15,7 @@ WOORIZIP = str(Path(sys.executable).with_name("woorizip"))
 
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "WOORIZIP_DATA_DIR": str(data_dir), "WOORIZIP_LOG_JSON": "false", **env}
-    return subprocess.run([WOORIZIP, *args], env=environment, capture_output=True, text=True, timeout=120)
+    return subprocess.run([WOORIZIP, *args], env=environment, capture_output=True, text=True, timeout=300)
 
 
 def test_doctor_json_reports_each_backend_and_fails_before_migration(data_dir: Path, mongo_url: str) -> None:
@@ -40,14 +40,24 @@ def test_doctor_names_an_unreachable_backend(data_dir: Path, mongo_url: str) -> 
 
 
 @pytest.mark.slow
-def test_demo_prepares_the_embedded_installation(data_dir: Path) -> None:
+def test_demo_prepares_the_embedded_installation_end_to_end(data_dir: Path, tmp_path: Path) -> None:
+    models = str(tmp_path / "models")
     try:
-        result = run("demo", "--no-serve", data_dir=data_dir)
-        assert result.returncode == 0, result.stdout + result.stderr
+        result = run("demo", "--no-serve", "--families", "120", "--days", "30", data_dir=data_dir,
+                     WOORIZIP_MODELS_DIR=models)  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
         assert "✓ every backing service answers" in result.stdout
         assert "✓ question bank: 616 questions (616 new" in result.stdout
-        again = run("demo", "--no-serve", data_dir=data_dir)
+        assert "✓ history: simulated 120 families x 30 days" in result.stdout
+        assert "✓ trained version 1 on snapshot" in result.stdout and "promoted to champion" in result.stdout
+        assert "✓ tomorrow's questions:" in result.stdout
+        assert "MLflow UI:" in result.stdout and "Prefect UI:" in result.stdout
+        assert (tmp_path / "models" / "CHAMPION.md").is_file()
+        again = run("demo", "--no-serve", data_dir=data_dir, WOORIZIP_MODELS_DIR=models)
+        assert again.returncode == 0, again.stdout + again.stderr[-3000:]
         assert "✓ question bank: 616 questions (0 new, 0 updated)" in again.stdout
+        assert "✓ history: the content store already has events (kept)" in again.stdout
+        assert "✓ champion: version 1" in again.stdout
         doctor = run("doctor", "--json", data_dir=data_dir)
         backends = {b["concern"]: b for b in json.loads(doctor.stdout)["backends"]}
         assert backends["content"]["backend"] == "secantusdb-embedded" and backends["content"]["ok"]

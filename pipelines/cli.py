@@ -1,0 +1,158 @@
+"""The `woorizip` console script: the app shell's commands plus the pipeline commands defined here.
+
+The app shell never imports the pipelines; this module composes both into one command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from woorizip.cli import app, configured_settings, prepare_installation, serve
+
+if TYPE_CHECKING:
+    from woorizip.backends import Backends
+
+
+def _pipeline_environment() -> None:
+    """Keep Prefect's state with the installation's data, before Prefect (and LightGBM) are first imported."""
+    settings = configured_settings()
+    # LightGBM's OpenMP threads spin while waiting; next to another busy process on a small machine
+    # that made a fit ten times slower. Passive waiting costs little when the machine is idle.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home.resolve()))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def train(
+    data: Annotated[
+        Path | None, typer.Option(help="dataset folder to train on (default: snapshot the live content store)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    search_trials: Annotated[int, typer.Option(min=0, help="Optuna trials before the final fit (0: no search)")] = 0,
+    margin: Annotated[float | None, typer.Option(min=0.0, help="primary-metric gain over the champion")] = None,
+) -> None:
+    """Run ingest → train → register → promote once; print the new version and whether it was promoted."""
+    if data is not None and not data.is_dir():
+        typer.echo(f"training refused: {data} is not a dataset folder", err=True)
+        raise typer.Exit(2)
+    _pipeline_environment()
+    from pipelines.ingest import SnapshotError
+    from pipelines.retrain import retrain
+
+    try:
+        result = retrain(data=data, search_trials=search_trials, margin=margin)
+    except SnapshotError as error:
+        typer.echo(f"training refused: {error}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    verdict = "promoted to champion" if result.promoted else f"not promoted (champion stays {result.champion})"
+    typer.echo(f"version {result.version} of daily-question-ranker: {verdict}")
+    snips = "n/a" if result.snips_completion is None else f"{result.snips_completion:.4f}"
+    typer.echo(f"snapshot {result.snapshot}; SNIPS completion {snips}; NDCG@10 {result.ndcg_at_10:.4f}")
+    for reason in result.reasons:
+        typer.echo(f"  - {reason}")
+
+
+def batch_score(
+    now: Annotated[
+        datetime | None, typer.Option(help="pretend it is this time (ISO, with offset); default: now")
+    ] = None,
+) -> None:
+    """Precompute tomorrow's question (family-local date) for every active family."""
+    _pipeline_environment()
+    from pipelines.batch_score import with_configured_runner
+
+    result = with_configured_runner(configured_settings().dask_address)(now=now)
+    typer.echo(
+        f"{result.families} families for {', '.join(result.days) or 'no day'}: {result.written} assigned, "
+        f"{result.already_assigned} already had one; model {result.model_version or 'heuristic'}"
+    )
+
+
+def schedule() -> None:
+    """Serve the schedules: retrain daily at 03:00 and batch scoring at 04:00 (Asia/Seoul), one run at a time."""
+    _pipeline_environment()
+    from pipelines.deployments import serve_schedules
+
+    serve_schedules(configured_settings())
+
+
+def demo(
+    port: Annotated[int | None, typer.Option(help="API port (default: settings)")] = None,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")] = True,
+    families: Annotated[int, typer.Option(min=20, help="families in the simulated history (first run only)")] = 300,
+    days: Annotated[int, typer.Option(min=20, help="days of simulated history, ending yesterday")] = 60,
+) -> None:
+    """The main job on embedded defaults: prepare everything, train and promote a first champion, serve it."""
+    settings = configured_settings()
+    prepare_installation(settings)
+    _pipeline_environment()
+    from woorizip.backends import Backends
+
+    backends = Backends(settings)
+    try:
+        has_history = backends.content["events"].estimated_document_count() > 0
+        if not has_history:
+            _simulate_into_store(backends=backends, families=families, days=days)
+    finally:
+        backends.close()
+    if has_history:
+        typer.echo("✓ history: the content store already has events (kept)")
+    from woorizip.recommender.serving import registry_for
+
+    registry = registry_for(settings)
+    champion = registry.alias_version("champion") if registry.exists() else None
+    if champion is None:
+        from pipelines.retrain import retrain
+
+        result = retrain()
+        verdict = "promoted to champion" if result.promoted else "not promoted: " + "; ".join(result.reasons)
+        typer.echo(f"✓ trained version {result.version} on snapshot {result.snapshot}: {verdict}")
+    else:
+        typer.echo(f"✓ champion: version {champion} (run `woorizip train` to retrain)")
+    from pipelines.batch_score import batch_score as score_tomorrow
+
+    scored = score_tomorrow()
+    typer.echo(f"✓ tomorrow's questions: {scored.written} families assigned ({scored.already_assigned} already)")
+    api_port = port or settings.api_port
+    base = f"http://{settings.api_host}:{api_port}"
+    typer.echo(f"API docs:   {base}/docs   readiness: {base}/readyz   model: {base}/v1/recommender/model")
+    typer.echo(f"MLflow UI:  .venv/bin/mlflow ui --backend-store-uri {settings.resolved_mlflow_tracking_uri}")
+    typer.echo(f"Prefect UI: PREFECT_HOME={os.environ['PREFECT_HOME']} .venv/bin/prefect server start")
+    if serve_api:
+        serve(host=None, port=api_port, workers=1)
+
+
+def _simulate_into_store(*, backends: Backends, families: int, days: int) -> None:
+    from datetime import date, timedelta
+
+    from recsys.simulate.history import simulate_history
+    from recsys.simulate.params import SimulationParams
+    from woorizip.recommender.store import save_dataset
+
+    # The history ends yesterday, so tomorrow's batch and today's requests continue it.
+    params = SimulationParams(start_day=date.today() - timedelta(days=days))
+    history = simulate_history(n_families=families, days=days, seed=1, params=params)
+    counts = save_dataset(content=backends.content, dataset=history.dataset)
+    typer.echo(f"✓ history: simulated {families} families x {days} days ({counts['events']} events) into the store")
+
+
+def main() -> None:
+    app.command()(demo)
+    app.command()(train)
+    app.command("batch-score")(batch_score)
+    app.command()(schedule)
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

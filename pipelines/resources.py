@@ -1,0 +1,30 @@
+"""What every flow opens: settings, the backing services and the model registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from recsys.registry import ModelRegistry
+from woorizip.backends import Backends
+from woorizip.settings import Settings, get_settings
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def model_registry(config: Settings | None = None) -> ModelRegistry:
+    config = config or settings()
+    return ModelRegistry(
+        tracking_uri=config.resolved_mlflow_tracking_uri, artifact_location=config.mlflow_artifacts_dir
+    )
+
+
+@contextmanager
+def backends(config: Settings | None = None) -> Iterator[Backends]:
+    opened = Backends(config or settings())
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,3 +1,0 @@
-from woorizip.cli import main
-
-main()

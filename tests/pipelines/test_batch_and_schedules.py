@@ -1,0 +1,90 @@
+"""Batch scoring into the content store and Redis, and the deployments' schedules."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+import redis
+from pymongo import MongoClient
+
+from pipelines.batch_score import batch_score
+from pipelines.deployments import BATCH_SCORE, RETRAIN, build_deployments
+from recsys.features.build import FEATURE_NAMES
+from recsys.ranking.training import RankerParams, fit_ranker, replay
+from recsys.simulate.history import simulate_history
+from tests.pipelines.conftest import new_world
+from woorizip.recommender.store import save_dataset
+from woorizip.settings import Settings
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_batch_scoring_assigns_tomorrow_once_per_active_family(
+    prefect_harness: None, mongo_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history = simulate_history(n_families=80, days=20, seed=8)
+    dataset = history.dataset
+    world = new_world(tmp_path, mongo_url)
+    monkeypatch.setenv("WOORIZIP_REDIS_URL", redis_url)
+    with MongoClient(mongo_url, tz_aware=True) as client:
+        save_dataset(content=client[world.database], dataset=dataset)
+    rows, _ = replay(dataset)
+    registry = world.registry()
+    version = registry.log_candidate(
+        scorer=fit_ranker(rows, params=RankerParams(n_estimators=30)), params={}, metrics={}, tags={},
+        evaluation={}, model_card="# card", input_example=pd.DataFrame(rows.features[:3], columns=FEATURE_NAMES),
+    ).version  # fmt: skip
+    registry.promote(version)
+    # 22:00 in Seoul on the history's last day: "tomorrow" is the day after it.
+    now = datetime.combine(dataset.last_day, datetime.min.time(), tzinfo=SEOUL) + timedelta(hours=22)
+    tomorrow = dataset.last_day + timedelta(days=1)
+
+    with world.use():
+        first = batch_score(now=now)
+        again = batch_score(now=now)
+
+    assert first.days == [tomorrow.isoformat()] and first.model_version == version
+    assert first.families > 0 and first.written == first.families and first.already_assigned == 0
+    assert again.written == 0 and again.already_assigned == first.written  # a rerun never re-rolls
+    with MongoClient(mongo_url, tz_aware=True) as client:
+        content = client[world.database]
+        assignments = list(content["assignments"].find({"day": tomorrow.isoformat()}))
+        served = list(content["events"].find({"type": "served", "day": tomorrow.isoformat()}))
+    assert len(assignments) == first.written == len(served)
+    assert {a["model_version"] for a in assignments} == {version} == {e["model_version"] for e in served}
+    by_family = {a["family_id"]: a["question_id"] for a in assignments}
+    assert by_family == {e["family_id"]: e["question_id"] for e in served}
+    # No family gets a question it was asked before.
+    asked = dataset.events[dataset.events["type"] == "served"].groupby("family_id")["question_id"].apply(set)
+    assert all(question not in asked.get(family, set()) for family, question in by_family.items())
+    cached = redis.Redis.from_url(redis_url).get(f"wz:assignment:{assignments[0]['_id']}")
+    assert cached is not None and json.loads(cached)["question_id"] == assignments[0]["question_id"]
+
+
+def test_the_schedules_run_daily_in_seoul_one_at_a_time() -> None:
+    deployments = {d.name: d for d in build_deployments(Settings(_env_file=None))}  # type: ignore[call-arg]
+    assert set(deployments) == {RETRAIN, BATCH_SCORE}
+    expected = {RETRAIN: "0 3 * * *", BATCH_SCORE: "0 4 * * *"}
+    for name, deployment in deployments.items():
+        (schedule,) = deployment.schedules
+        assert schedule.schedule.cron == expected[name] and schedule.schedule.timezone == "Asia/Seoul"
+        assert schedule.active
+        assert deployment.concurrency_limit == 1
+    assert deployments[RETRAIN].flow_name == "retrain" and deployments[BATCH_SCORE].flow_name == "batch_score"
+
+
+def test_a_dask_address_runs_batch_scoring_on_dask() -> None:
+    from prefect_dask import DaskTaskRunner
+
+    from pipelines.batch_score import with_configured_runner
+
+    flow = with_configured_runner("tcp://10.0.0.5:8786")
+    assert isinstance(flow.task_runner, DaskTaskRunner) and flow.task_runner.address == "tcp://10.0.0.5:8786"
+    assert with_configured_runner(None) is batch_score
