@@ -1,0 +1,1 @@
+"""Test support: loopback stand-ins for third-party services, served over real HTTP."""
