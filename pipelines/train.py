@@ -99,9 +99,17 @@ def search(
 
 @task(cache_policy=NO_CACHE)
 def fit(rows: TrainingRows, split: TemporalSplit, *, params: RankerParams) -> LightGBMScorer:
-    return fit_ranker(
-        rows.window(None, split.validation), valid=rows.window(split.validation, split.test), params=params
-    )
+    """On this machine, or with LightGBM's Dask interface when a Dask scheduler is configured."""
+    train, valid = rows.window(None, split.validation), rows.window(split.validation, split.test)
+    address = resources.settings().dask_address
+    if not address:
+        return fit_ranker(train, valid=valid, params=params)
+    from distributed import Client
+
+    from recsys.ranking.distributed import fit_ranker_on_dask
+
+    with Client(address) as client:
+        return fit_ranker_on_dask(train, valid=valid, params=params, client=client)
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)

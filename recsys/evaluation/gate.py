@@ -36,6 +36,7 @@ class ModelMetrics:
     coverage: float
     novelty: float
     snips_completion: float | None
+    snips_ess: float | None = None  # effective sample size behind the SNIPS estimate
     segment_ndcg: dict[str, float] = field(default_factory=dict)
     segment_families: dict[str, int] = field(default_factory=dict)
 
@@ -84,6 +85,7 @@ def model_metrics(report: OfflineReport, policy: str, *, families: FamilyTable) 
         coverage=report.coverage[policy],
         novelty=report.novelty[policy],
         snips_completion=estimate.snips.estimate if estimate is not None else None,
+        snips_ess=estimate.ess if estimate is not None else None,
         segment_ndcg=segment_ndcg,
         segment_families=segment_families,
     )
@@ -94,6 +96,8 @@ class GateConfig:
     """How much better a challenger must be, and how much worse it may be on each guardrail."""
 
     primary: PrimaryMetric = "snips_completion"
+    # SNIPS resting on fewer effective samples than this (either side) is noise: NDCG@10 decides instead.
+    min_ess: float = 30.0
     margin: float = 0.005  # absolute gain on the primary metric the challenger needs over the champion
     coverage_drop: float = 0.25  # relative loss of catalog coverage allowed
     novelty_drop: float = 0.25  # relative loss of novelty allowed
@@ -131,15 +135,22 @@ def decide(
     else:
         reference = champion
         extra, against = config.margin, f"the champion + margin {config.margin}"
-    value, reference_value = getattr(challenger, config.primary), getattr(reference, config.primary)
+    primary: PrimaryMetric = config.primary
+    if primary == "snips_completion":
+        support = min(challenger.snips_ess or 0.0, reference.snips_ess or 0.0)
+        if support < config.min_ess:
+            primary = "ndcg_at_10"
+            reasons.append(f"SNIPS rests on an effective sample of {support:.0f} (< {config.min_ess:.0f}): "
+                           "compared on ndcg_at_10 instead")  # fmt: skip
+    value, reference_value = getattr(challenger, primary), getattr(reference, primary)
     if value is None or reference_value is None:
-        return GateDecision(False, [f"no {config.primary} for the challenger or {against}: cannot compare"])
+        return GateDecision(False, [*reasons, f"no {primary} for the challenger or {against}: cannot compare"])
     required = reference_value + extra
     if value > required:
-        reasons.append(f"{config.primary} {value:.4f} > {required:.4f} ({against})")
+        reasons.append(f"{primary} {value:.4f} > {required:.4f} ({against})")
     else:
         failed = True
-        reasons.append(f"{config.primary} {value:.4f} does not beat {required:.4f} ({against})")
+        reasons.append(f"{primary} {value:.4f} does not beat {required:.4f} ({against})")
     if reference.coverage > 0 and challenger.coverage < reference.coverage * (1 - config.coverage_drop):
         failed = True
         reasons.append(f"guardrail: coverage {challenger.coverage:.3f} fell below {reference.coverage:.3f}")

@@ -88,3 +88,35 @@ def test_a_dask_address_runs_batch_scoring_on_dask() -> None:
     flow = with_configured_runner("tcp://10.0.0.5:8786")
     assert isinstance(flow.task_runner, DaskTaskRunner) and flow.task_runner.address == "tcp://10.0.0.5:8786"
     assert with_configured_runner(None) is batch_score
+
+
+@pytest.mark.slow
+def test_with_a_dask_scheduler_training_and_batch_scoring_run_on_the_cluster(
+    prefect_harness: None, mongo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client, LocalCluster
+
+    from pipelines.batch_score import with_configured_runner
+    from pipelines.retrain import retrain
+
+    dataset = simulate_history(n_families=120, days=30, seed=9).dataset
+    world = new_world(tmp_path, mongo_url)
+    with MongoClient(mongo_url, tz_aware=True) as client:
+        save_dataset(content=client[world.database], dataset=dataset)
+    now = datetime.combine(dataset.last_day, datetime.min.time(), tzinfo=SEOUL) + timedelta(hours=22)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(
+        cluster
+    ) as observer:
+        monkeypatch.setenv("WOORIZIP_DASK_ADDRESS", cluster.scheduler_address)
+        with world.use():
+            trained = retrain()  # from the live content store
+            scored = with_configured_runner(cluster.scheduler_address)(now=now)
+        # The scheduler saw LightGBM's training tasks and the scoring chunks.
+        keys = set(observer.run_on_scheduler(_task_prefixes))
+    assert trained.version == "1" and trained.promoted, trained
+    assert {"train_part", "score_chunk"} <= keys, sorted(keys)
+    assert scored.model_version == "1" and scored.written == scored.families > 0
+
+
+def _task_prefixes(dask_scheduler: object) -> list[str]:
+    return sorted(dask_scheduler.task_prefixes)  # type: ignore[attr-defined]

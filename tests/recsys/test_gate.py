@@ -12,7 +12,7 @@ from recsys.evaluation.gate import GateConfig, ModelMetrics, decide
 def metrics(snips: float | None = 0.5, ndcg: float = 0.2, **changes: object) -> ModelMetrics:
     base = ModelMetrics(
         ndcg_at_10=ndcg, ndcg_low=ndcg - 0.02, ndcg_high=ndcg + 0.02, map_at_10=0.1, recall_at_10=0.3,
-        coverage=0.5, novelty=5.0, snips_completion=snips,
+        coverage=0.5, novelty=5.0, snips_completion=snips, snips_ess=None if snips is None else 100.0,
         segment_ndcg={"with_child": ndcg, "with_senior": ndcg, "adults": ndcg},
         segment_families={"with_child": 50, "with_senior": 30, "adults": 60},
     )  # fmt: skip
@@ -67,9 +67,17 @@ def test_the_first_model_must_beat_popularity() -> None:
     assert not refused.promote and "the popularity baseline" in refused.reasons[0]
 
 
-def test_without_an_estimate_nothing_is_promoted() -> None:
-    decision = decide(metrics(snips=None), champion=metrics(snips=0.5), baselines=BASELINES)
-    assert not decision.promote and "cannot compare" in decision.reasons[0]
+@pytest.mark.parametrize("challenger_ess", [None, 12.0])
+def test_snips_without_enough_support_gives_way_to_ndcg(challenger_ess: float | None) -> None:
+    # A lucky SNIPS on a dozen effective samples must not decide; NDCG@10 does, and says so.
+    challenger = metrics(snips=0.9, ndcg=0.19, snips_ess=challenger_ess)
+    decision = decide(challenger, champion=metrics(snips=0.5, ndcg=0.2), baselines=BASELINES)
+    assert not decision.promote
+    assert "compared on ndcg_at_10 instead" in decision.reasons[0]
+    assert "ndcg_at_10 0.1900 does not beat 0.2050" in decision.reasons[1]
+    better = decide(dataclasses.replace(challenger, ndcg_at_10=0.3), champion=metrics(snips=0.5, ndcg=0.2),
+                    baselines=BASELINES)  # fmt: skip
+    assert better.promote
 
 
 def test_metrics_round_trip_through_json_evidence() -> None:
