@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,21 +55,27 @@ def postgres_server_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_server_url: str) -> Iterator[str]:
+@contextmanager
+def postgres_schema(server_url: str) -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped afterwards: tests never share tables."""
     import sqlalchemy as sa
 
     schema = f"wz_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_server_url)
+    admin = sa.create_engine(server_url)
     with admin.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{postgres_server_url}?options=-csearch_path%3D{schema}"
+        yield f"{server_url}?options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    with postgres_schema(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture

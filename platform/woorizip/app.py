@@ -13,10 +13,14 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from woorizip import __version__, health
+from woorizip.auth.router import auth_router, me_router
+from woorizip.auth.social.router import router as social_router
 from woorizip.backends import Backends
+from woorizip.family.router import router as family_router
 from woorizip.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from woorizip.problems import install_problem_handlers
 from woorizip.recommender import router as recommender
@@ -24,6 +28,22 @@ from woorizip.recommender.serving import ChampionHolder, HistoryHolder, registry
 from woorizip.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+
+
+def _open_accounts(app: FastAPI, settings: Settings) -> None:
+    """Token keys, deny-list, password hasher and rate limits; tests may set cheaper ones beforehand."""
+    from woorizip.auth.denylist import DenyList
+    from woorizip.auth.keys import build_token_service
+    from woorizip.auth.limits import RateLimiter
+    from woorizip.auth.passwords import PasswordHasher
+
+    state = app.state
+    if not hasattr(state, "tokens"):
+        state.tokens = build_token_service(settings)
+    state.deny_list = DenyList(cache=state.backends.cache, issuer=state.tokens.issuer)
+    if not hasattr(state, "hasher"):
+        state.hasher = PasswordHasher()
+    state.limiter = RateLimiter(settings)
 
 
 async def _watch_champion(holder: ChampionHolder, interval: float) -> None:
@@ -52,6 +72,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
             backends=app.state.backends, refresh_seconds=settings.recommender_refresh_seconds
         )
         await run_in_threadpool(app.state.champion.refresh)
+        await run_in_threadpool(_open_accounts, app, settings)
         watcher = asyncio.create_task(_watch_champion(app.state.champion, settings.model_refresh_seconds))
         try:
             yield
@@ -73,8 +94,13 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth_router)
+    app.include_router(me_router)
+    app.include_router(social_router)
+    app.include_router(family_router)
     app.include_router(recommender.router)
-    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+    # A registry per app: the process-wide default would silently drop the metrics of a second app.
+    Instrumentator(excluded_handlers=["/metrics"], registry=CollectorRegistry()).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
     )
     # Added innermost first: the request id wraps everything, so every log line and error has it.

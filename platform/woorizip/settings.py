@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from woorizip.auth.social.settings import SocialSettings
+
 DEVELOPMENT_SECRET = "dev-only-secret-change-me"
 
 
@@ -51,11 +53,27 @@ class Settings(BaseSettings):
     recommender_refresh_seconds: float = Field(default=300.0, gt=0, description="how often it re-reads the history")
     recommender_epsilon: float = Field(default=0.05, ge=0, le=1, description="exploration rate of served questions")
 
+    # accounts: access tokens signed by the first key file (all verify); unset → one generated key under data_dir/keys
+    auth_key_files: list[Path] = Field(default_factory=list)
+    auth_issuer: str = "https://api.woorizip.app"
+    auth_audience: str = "woorizip-app"
+    # client IP from X-Forwarded-For only when the peer is one of these (addresses or CIDR networks)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    limit_signup_per_ip: str = "20/hour"
+    limit_login_per_ip: str = "60/minute"
+    limit_login_per_account: str = "20/minute"
+    limit_failed_logins_per_account: str = "100/hour"
+    limit_refresh_per_ip: str = "120/minute"
+    # Kakao, Naver, Google, Apple: endpoints, client registrations, keys (env WOORIZIP_SOCIAL_<PROVIDER>__<FIELD>)
+    social: SocialSettings = Field(default_factory=SocialSettings)
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="requests above get 413")
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # the recommender's support routes want `X-Internal-Token: <this>` when set (required in production)
+    internal_api_token: SecretStr | None = None
     log_level: str = "INFO"
     log_json: bool = True
     backend_timeout_seconds: float = Field(default=2.0, gt=0, description="readiness probe timeout")
@@ -64,6 +82,8 @@ class Settings(BaseSettings):
     def _no_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
             raise ValueError("WOORIZIP_SECRET_KEY must be set in production")
+        if self.environment == "production" and self.internal_api_token is None:
+            raise ValueError("WOORIZIP_INTERNAL_API_TOKEN must be set in production")
         return self
 
     @property

@@ -17,7 +17,9 @@ from tests.conftest import free_port
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    # proxy_headers off, as `woorizip serve` runs: the app alone decides whom to believe about client IPs.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

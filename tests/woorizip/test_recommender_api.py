@@ -180,3 +180,18 @@ def test_a_new_champion_is_served_without_a_restart_or_a_failed_request(installa
     assert seen[0] == "1" and seen[-1] == "2"
     # Each request saw one whole model: once version 2 answered, version 1 never came back.
     assert "1" not in seen[seen.index("2") :]
+
+
+def test_with_an_internal_token_set_the_support_routes_want_it(
+    trained_registry: tuple[ModelRegistry, object], make_settings: SettingsFactory
+) -> None:
+    registry, _ = trained_registry
+    settings = make_settings(mlflow_tracking_uri=registry.tracking_uri, internal_api_token="s3cret-support")
+    migrate.upgrade(url=settings.resolved_database_url)
+    with serve(create_app(settings)) as base:
+        missing = httpx.get(f"{base}/v1/recommender/model")
+        wrong = httpx.get(f"{base}/v1/recommender/model", headers={"X-Internal-Token": "guess"})
+        right = httpx.get(f"{base}/v1/recommender/model", headers={"X-Internal-Token": "s3cret-support"})
+    assert missing.status_code == wrong.status_code == 401
+    assert missing.json()["type"].endswith("internal-token-required")
+    assert right.status_code == 200

@@ -75,8 +75,8 @@ def test_unknown_token_and_logout_everywhere(sessions: sessionmaker[Session]) ->
         with pytest.raises(RefreshError, match="revoked"):
             rotate(session=session, token=a.token, now=NOW)
         rotated = rotate(session=session, token=b.token, now=NOW)
-        # b (used, not yet revoked) and its successor; chain a was revoked already.
-        assert revoke_user(session=session, user_id="u1", now=NOW) == 2
+        # b's chain (b used, its successor live) ends; chain a was revoked already.
+        assert revoke_user(session=session, user_id="u1", now=NOW) == [b.chain_id]
         with pytest.raises(RefreshError, match="revoked"):
             rotate(session=session, token=rotated.token, now=NOW)
 

@@ -31,7 +31,11 @@ def test_env_prefix_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_production_refuses_the_development_secret() -> None:
     with pytest.raises(ValidationError, match="WOORIZIP_SECRET_KEY"):
         Settings(_env_file=None, environment="production")  # type: ignore[call-arg]
-    Settings(_env_file=None, environment="production", secret_key="a-real-secret")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="WOORIZIP_INTERNAL_API_TOKEN"):
+        Settings(_env_file=None, environment="production", secret_key="a-real-secret")  # type: ignore[call-arg]
+    Settings(  # type: ignore[call-arg]
+        _env_file=None, environment="production", secret_key="a-real-secret", internal_api_token="support-token"
+    )
 
 
 def test_nothing_connects_at_import_or_app_creation(tmp_path: Path) -> None:

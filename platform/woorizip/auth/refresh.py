@@ -24,9 +24,10 @@ CHAIN_LIFETIME = timedelta(days=30)
 class RefreshError(Exception):
     """The refresh token cannot be used; `reason` is safe to show and log."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, revoked_chain: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.revoked_chain = revoked_chain  # set when this attempt ended a session (reuse detected)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def rotate(*, session: Session, token: str, now: datetime | None = None) -> Issu
         raise RefreshError("session expired: sign in again")
     if current.used_at is not None:
         revoke_chain(session=session, chain_id=current.chain_id, now=now)
-        raise RefreshError("refresh token reused: the session is revoked")
+        raise RefreshError("refresh token reused: the session is revoked", revoked_chain=current.chain_id)
     claimed = session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == current.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
@@ -93,7 +94,7 @@ def rotate(*, session: Session, token: str, now: datetime | None = None) -> Issu
         # Another request used it between our read and our write: the same reuse, seen concurrently.
         session.rollback()
         revoke_chain(session=session, chain_id=current.chain_id, now=now)
-        raise RefreshError("refresh token reused: the session is revoked")
+        raise RefreshError("refresh token reused: the session is revoked", revoked_chain=current.chain_id)
     issued = _store(
         session,
         user_id=current.user_id,
@@ -110,9 +111,13 @@ def revoke_chain(*, session: Session, chain_id: str, now: datetime | None = None
     return _revoke(session, RefreshToken.chain_id == chain_id, now=now)
 
 
-def revoke_user(*, session: Session, user_id: str, now: datetime | None = None) -> int:
-    """Revoke every chain of a user (password change, account deletion); commits."""
-    return _revoke(session, RefreshToken.user_id == user_id, now=now)
+def revoke_user(*, session: Session, user_id: str, now: datetime | None = None) -> list[str]:
+    """Revoke every chain of a user (password change, account deletion); commits; returns the chains it ended."""
+    chains = session.scalars(
+        select(RefreshToken.chain_id).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+    ).all()
+    _revoke(session, RefreshToken.user_id == user_id, now=now)
+    return sorted(set(chains))
 
 
 def _revoke(session: Session, selection: ColumnElement[bool], *, now: datetime | None) -> int:

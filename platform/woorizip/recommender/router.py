@@ -1,11 +1,13 @@
 """`/v1/recommender`: the served model, a family's daily question and its ranking (support preview).
 
-Families are addressed by id until the accounts and families module adds membership checks; then
-these routes move behind its `FamilyMember` dependency.
+Families are addressed by their id in the recommender's snapshots (support, pipelines); the app's
+own daily-question route, behind the families module's `FamilyMember` check, comes with the
+daily-question step.
 """
 
 from __future__ import annotations
 
+import hmac
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -21,8 +23,20 @@ from woorizip.health import get_backends
 from woorizip.problems import ProblemError
 from woorizip.recommender.assignments import find_assignment, save_assignments
 from woorizip.recommender.serving import ChampionHolder, HistoryHolder, ServingModel
+from woorizip.state import app_state
 
-router = APIRouter(prefix="/v1/recommender", tags=["recommender"])
+
+def require_internal(request: Request) -> None:
+    """Support and pipeline callers only: a shared token, when the installation sets one."""
+    expected = request.app.state.settings.internal_api_token
+    if expected is None:
+        return
+    given = request.headers.get("x-internal-token", "")
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise ProblemError(status=401, slug="internal-token-required", detail="send X-Internal-Token")
+
+
+router = APIRouter(prefix="/v1/recommender", tags=["recommender"], dependencies=[Depends(require_internal)])
 
 FamilyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the family's id")]
 Day = Annotated[date | None, Query(description="the family-local day (today or tomorrow; default today)")]
@@ -71,14 +85,8 @@ class Ranking(BaseModel):
     questions: list[RankedQuestion]
 
 
-def get_champion(request: Request) -> ChampionHolder:
-    holder: ChampionHolder = request.app.state.champion
-    return holder
-
-
-def get_history(request: Request) -> HistoryHolder:
-    holder: HistoryHolder = request.app.state.history
-    return holder
+Champion = Annotated[ChampionHolder, Depends(app_state("champion"))]
+History = Annotated[HistoryHolder, Depends(app_state("history"))]
 
 
 def _day(request: Request, day: date | None) -> date:
@@ -100,7 +108,7 @@ def _recommender(history: HistoryHolder, day: date, family_id: str) -> Recommend
 
 
 @router.get("/model", response_model=ModelInfo, summary="The model questions are served with now")
-async def model_info(champion: Annotated[ChampionHolder, Depends(get_champion)]) -> ModelInfo:
+async def model_info(champion: Champion) -> ModelInfo:
     current: ServingModel = champion.current
     return ModelInfo(
         name=champion.registry.model_name,
@@ -121,8 +129,8 @@ async def model_info(champion: Annotated[ChampionHolder, Depends(get_champion)])
 async def ranking(
     request: Request,
     family_id: FamilyId,
-    champion: Annotated[ChampionHolder, Depends(get_champion)],
-    history: Annotated[HistoryHolder, Depends(get_history)],
+    champion: Champion,
+    history: History,
     day: Day = None,
     k: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Ranking:
@@ -148,8 +156,8 @@ async def ranking(
 async def daily_question(
     request: Request,
     family_id: FamilyId,
-    champion: Annotated[ChampionHolder, Depends(get_champion)],
-    history: Annotated[HistoryHolder, Depends(get_history)],
+    champion: Champion,
+    history: History,
     backends: Annotated[Backends, Depends(get_backends)],
     day: Day = None,
 ) -> DailyQuestion:

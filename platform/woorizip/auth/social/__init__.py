@@ -1,0 +1,1 @@
+"""Sign-in with Kakao, Naver, Google and Apple (Authlib)."""

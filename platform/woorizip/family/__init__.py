@@ -1,0 +1,1 @@
+"""Families, members, invitations and roles."""

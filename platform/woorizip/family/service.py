@@ -1,0 +1,496 @@
+"""Families, members and invitations: the rules, callable from routes, workers, CLIs and tests.
+
+Every state change that races (accepting an invitation, moving ownership, leaving, removal) is a
+conditional UPDATE whose row count decides the outcome, backed by partial unique indexes, so the
+rules hold under concurrent requests on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from woorizip.auth.models import User
+from woorizip.family.models import Family, FamilyMember, Invitation
+from woorizip.family.schemas import (
+    Birthday,
+    FamilyCreate,
+    FamilyRead,
+    FamilyUpdate,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationPreview,
+    InvitationRead,
+    Joined,
+    ManagedMemberCreate,
+    MemberProfileUpdate,
+    MemberRead,
+    MemberUpdate,
+)
+from woorizip.problems import ProblemError
+
+logger = logging.getLogger(__name__)
+
+# No 0/O, 1/I/L: codes are read aloud and typed from a KakaoTalk message.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+INVITE_LINK_BASE = "https://woorizip.app/invite/"
+# Korean privacy law: consent of a legal guardian below this age (만 14세 미만).
+CONSENT_AGE = 14
+MANAGERS = ("owner", "guardian")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The family a request is about and the caller's active place in it."""
+
+    family: Family
+    member: FamilyMember
+    user: User
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored moment is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def active_membership(*, session: Session, family_id: str, user_id: str) -> tuple[Family, FamilyMember] | None:
+    """The family and the user's active membership, or None (also when the family does not exist)."""
+    row = session.execute(
+        select(Family, FamilyMember)
+        .join(FamilyMember, FamilyMember.family_id == Family.id)
+        .where(Family.id == family_id, FamilyMember.user_id == user_id, FamilyMember.removed_at.is_(None))
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def family_read(*, family: Family, member: FamilyMember) -> FamilyRead:
+    return FamilyRead(
+        id=family.id, name=family.name, timezone=family.timezone,
+        question_time=family.question_time.strftime("%H:%M"),
+        interests=list(family.interests), blocked_categories=list(family.blocked_categories),
+        created_at=_aware(family.created_at), my_member_id=member.id, my_role=member.role,
+    )  # fmt: skip
+
+
+def member_read(member: FamilyMember) -> MemberRead:
+    birthday = (
+        Birthday(month=member.birthday_month, day=member.birthday_day, lunar=member.birthday_lunar)
+        if member.birthday_month is not None and member.birthday_day is not None
+        else None
+    )
+    return MemberRead(
+        id=member.id, family_id=member.family_id, user_id=member.user_id, managed=member.user_id is None,
+        nickname=member.nickname, role=member.role, birth_year=member.birth_year,
+        birthday=birthday,
+        guardian_consent_at=_aware(member.guardian_consent_at) if member.guardian_consent_at else None,
+        joined_at=_aware(member.joined_at),
+    )  # fmt: skip
+
+
+def my_families(*, session: Session, user_id: str) -> list[FamilyRead]:
+    rows = session.execute(
+        select(Family, FamilyMember)
+        .join(FamilyMember, FamilyMember.family_id == Family.id)
+        .where(FamilyMember.user_id == user_id, FamilyMember.removed_at.is_(None))
+        .order_by(Family.created_at, Family.id)
+    ).all()
+    return [family_read(family=family, member=member) for family, member in rows]
+
+
+def active_members(*, session: Session, family_id: str) -> list[FamilyMember]:
+    return list(
+        session.scalars(
+            select(FamilyMember)
+            .where(FamilyMember.family_id == family_id, FamilyMember.removed_at.is_(None))
+            .order_by(FamilyMember.joined_at, FamilyMember.id)
+        )
+    )
+
+
+def member_profiles(*, session: Session, family_id: str) -> list[MemberRead]:
+    """The active members of a family (for question personalisation and the daily assignment)."""
+    return [member_read(member) for member in active_members(session=session, family_id=family_id)]
+
+
+def families_of(*, session: Session, user_id: str) -> list[dict[str, Any]]:
+    """Every family the account belongs or belonged to, with its own membership (for the data export)."""
+    rows = session.execute(
+        select(Family, FamilyMember)
+        .join(FamilyMember, FamilyMember.family_id == Family.id)
+        .where(FamilyMember.user_id == user_id)
+        .order_by(FamilyMember.joined_at)
+    ).all()
+    return [
+        {
+            "family_id": family.id,
+            "family_name": family.name,
+            "membership": member_read(member).model_dump(mode="json"),
+            "removed_at": _aware(member.removed_at).isoformat() if member.removed_at else None,
+        }
+        for family, member in rows
+    ]
+
+
+# --- families ------------------------------------------------------------------------------------
+
+
+def _parse_time(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def create_family(*, session: Session, user: User, family_create: FamilyCreate) -> FamilyRead:
+    """A new family whose creator is its owner."""
+    now = _now()
+    family = Family(
+        id=_new_id(), name=family_create.name, timezone=family_create.timezone,
+        question_time=_parse_time(family_create.question_time),
+        interests=[category.value for category in family_create.interests],
+        blocked_categories=[category.value for category in family_create.blocked_categories],
+        created_by=user.id, created_at=now,
+    )  # fmt: skip
+    owner = FamilyMember(
+        id=_new_id(), family_id=family.id, user_id=user.id, role="owner",
+        nickname=family_create.nickname or user.display_name[:20], birth_year=family_create.birth_year,
+        birthday_lunar=False, joined_at=now,
+    )  # fmt: skip
+    session.add(family)
+    session.flush()  # the family row first: the member's foreign key points at it
+    session.add(owner)
+    session.commit()
+    logger.info("family created", extra={"family_id": family.id})
+    return family_read(family=family, member=owner)
+
+
+def update_family(*, session: Session, membership: Membership, family_update: FamilyUpdate) -> FamilyRead:
+    family = membership.family
+    changes = family_update.model_dump(exclude_unset=True)
+    for field in ("name", "timezone"):
+        if changes.get(field) is not None:
+            setattr(family, field, changes[field])
+    if changes.get("question_time") is not None:
+        family.question_time = _parse_time(changes["question_time"])
+    interests = family.interests if changes.get("interests") is None else [c.value for c in changes["interests"]]
+    blocked = (
+        family.blocked_categories
+        if changes.get("blocked_categories") is None
+        else [c.value for c in changes["blocked_categories"]]
+    )
+    # Checked against the stored lists too: liking a category that is blocked must unblock it first.
+    overlap = set(interests) & set(blocked)
+    if overlap:
+        raise ProblemError(
+            status=422, slug="category-conflict",
+            detail=f"a category cannot be both liked and blocked: {sorted(overlap)}",
+        )  # fmt: skip
+    family.interests, family.blocked_categories = list(interests), list(blocked)
+    session.commit()
+    return family_read(family=family, member=membership.member)
+
+
+# --- members -------------------------------------------------------------------------------------
+
+
+def _member_in(*, session: Session, family_id: str, member_id: str) -> FamilyMember:
+    member = session.get(FamilyMember, member_id)
+    if member is None or member.family_id != family_id or member.removed_at is not None:
+        raise ProblemError(status=404, slug="member-not-found", detail="no such member in this family")
+    return member
+
+
+def _may_be_under(age: int, *, birth_year: int, birthday: Birthday | None, today: date) -> bool:
+    """True when the person may be younger than `age`; without a (solar) birthday, assume the younger case."""
+    if birthday is not None and not birthday.lunar:
+        had_birthday = (today.month, today.day) >= (birthday.month, birthday.day)
+        return today.year - birth_year - (0 if had_birthday else 1) < age
+    return today.year - birth_year - 1 < age
+
+
+def add_managed_member(*, session: Session, membership: Membership, member_create: ManagedMemberCreate) -> MemberRead:
+    """A profile without an account; under 14 it needs a guardian's recorded consent."""
+    now = _now()
+    needs_consent = _may_be_under(
+        CONSENT_AGE, birth_year=member_create.birth_year, birthday=member_create.birthday, today=now.date()
+    )
+    if needs_consent and not member_create.guardian_consent:
+        raise ProblemError(
+            status=422, slug="guardian-consent-required",
+            detail="a child under 14 needs a legal guardian's consent: send guardian_consent: true",
+        )  # fmt: skip
+    consented = member_create.guardian_consent
+    birthday = member_create.birthday
+    member = FamilyMember(
+        id=_new_id(), family_id=membership.family.id, user_id=None, role=member_create.role,
+        nickname=member_create.nickname, birth_year=member_create.birth_year,
+        birthday_month=birthday.month if birthday else None, birthday_day=birthday.day if birthday else None,
+        birthday_lunar=birthday.lunar if birthday else False,
+        guardian_consent_by=membership.user.id if consented else None,
+        guardian_consent_at=now if consented else None, joined_at=now,
+    )  # fmt: skip
+    session.add(member)
+    session.commit()
+    return member_read(member)
+
+
+def _apply_profile(target: FamilyMember, changes: dict[str, Any], birthday: Birthday | None) -> None:
+    for field in ("nickname", "birth_year"):
+        if changes.get(field) is not None:
+            setattr(target, field, changes[field])
+    if "birthday" in changes:  # an explicit null clears it
+        target.birthday_month = birthday.month if birthday else None
+        target.birthday_day = birthday.day if birthday else None
+        target.birthday_lunar = birthday.lunar if birthday else False
+
+
+def update_my_profile(*, session: Session, membership: Membership, profile_update: MemberProfileUpdate) -> MemberRead:
+    """My own nickname and birthday in this family."""
+    member = membership.member
+    _apply_profile(member, profile_update.model_dump(exclude_unset=True), profile_update.birthday)
+    session.commit()
+    return member_read(member)
+
+
+def update_member(
+    *, session: Session, membership: Membership, member_id: str, member_update: MemberUpdate
+) -> MemberRead:
+    """Any member's profile or role, by the owner or a guardian (the route's dependency checks who)."""
+    target = _member_in(session=session, family_id=membership.family.id, member_id=member_id)
+    changes = member_update.model_dump(exclude_unset=True)
+    role = changes.get("role")
+    if role is not None and target.role == "owner":
+        raise ProblemError(
+            status=409, slug="owner-role-fixed", detail="the owner's role changes only by transferring ownership"
+        )
+    if role == "guardian" and target.user_id is None:
+        raise ProblemError(status=409, slug="managed-profile", detail="a profile without an account cannot be guardian")
+    _apply_profile(target, changes, member_update.birthday)
+    if role is not None:
+        # Conditional, so a concurrent transfer that just made the target owner is not overwritten.
+        changed = session.execute(
+            update(FamilyMember)
+            .where(FamilyMember.id == target.id, FamilyMember.role != "owner", FamilyMember.removed_at.is_(None))
+            .values(role=role)
+        )
+        if _rowcount(changed) != 1:
+            session.rollback()
+            raise ProblemError(status=409, slug="conflict", detail="the member changed meanwhile: reload and try again")
+    session.commit()
+    session.refresh(target)
+    return member_read(target)
+
+
+def transfer_ownership(*, session: Session, membership: Membership, member_id: str) -> list[MemberRead]:
+    """The target (an active member with an account) becomes owner; the old owner becomes guardian."""
+    family_id = membership.family.id
+    target = _member_in(session=session, family_id=family_id, member_id=member_id)
+    if target.id == membership.member.id:
+        raise ProblemError(status=409, slug="already-owner", detail="you are the owner already")
+    if target.user_id is None:
+        raise ProblemError(
+            status=409, slug="managed-profile", detail="a profile without an account cannot own a family"
+        )
+    # Demote first: the one-owner index refuses two owners even for an instant.
+    demoted = session.execute(
+        update(FamilyMember)
+        .where(FamilyMember.id == membership.member.id, FamilyMember.role == "owner", FamilyMember.removed_at.is_(None))
+        .values(role="guardian")
+    )
+    promoted = session.execute(
+        update(FamilyMember)
+        .where(FamilyMember.id == target.id, FamilyMember.removed_at.is_(None), FamilyMember.user_id.is_not(None))
+        .values(role="owner")
+    )
+    if _rowcount(demoted) != 1 or _rowcount(promoted) != 1:
+        session.rollback()
+        raise ProblemError(status=409, slug="conflict", detail="the family changed meanwhile: reload and try again")
+    session.commit()
+    session.expire_all()  # the bulk UPDATEs bypassed the loaded rows
+    return member_profiles(session=session, family_id=family_id)
+
+
+def leave(*, session: Session, membership: Membership) -> None:
+    """Soft removal of my own membership; the owner hands the family over first."""
+    if membership.member.role == "owner":
+        raise ProblemError(
+            status=409, slug="owner-must-transfer", detail="transfer ownership to another member before leaving"
+        )
+    left = session.execute(
+        update(FamilyMember)
+        .where(FamilyMember.id == membership.member.id, FamilyMember.role != "owner", FamilyMember.removed_at.is_(None))
+        .values(removed_at=_now())
+    )
+    if _rowcount(left) != 1:  # became owner meanwhile
+        session.rollback()
+        raise ProblemError(
+            status=409, slug="owner-must-transfer", detail="transfer ownership to another member before leaving"
+        )
+    session.commit()
+
+
+def remove_member(*, session: Session, membership: Membership, member_id: str) -> None:
+    """Soft removal by the owner or a guardian; nobody removes the owner."""
+    family_id = membership.family.id
+    target = _member_in(session=session, family_id=family_id, member_id=member_id)
+    if target.role == "owner":
+        raise ProblemError(status=409, slug="owner-cannot-be-removed", detail="the owner cannot be removed")
+    removed = session.execute(
+        update(FamilyMember)
+        .where(FamilyMember.id == target.id, FamilyMember.role != "owner", FamilyMember.removed_at.is_(None))
+        .values(removed_at=_now())
+    )
+    if _rowcount(removed) != 1:
+        session.rollback()
+        raise ProblemError(status=409, slug="conflict", detail="the member changed meanwhile: reload and try again")
+    session.commit()
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    """Codes are case-insensitive and may be pasted with spaces or dashes."""
+    return code.strip().upper().replace("-", "").replace(" ", "")
+
+
+def invitation_read(invitation: Invitation) -> InvitationRead:
+    return InvitationRead(
+        id=invitation.id, family_id=invitation.family_id, code=invitation.code,
+        link=INVITE_LINK_BASE + invitation.code, role=invitation.role,
+        max_uses=invitation.max_uses, uses=invitation.uses, created_at=_aware(invitation.created_at),
+        expires_at=_aware(invitation.expires_at),
+        revoked_at=_aware(invitation.revoked_at) if invitation.revoked_at else None,
+    )  # fmt: skip
+
+
+def create_invitation(
+    *, session: Session, membership: Membership, invitation_create: InvitationCreate
+) -> InvitationRead:
+    now = _now()
+    for _ in range(5):
+        invitation = Invitation(
+            id=_new_id(), family_id=membership.family.id, code=new_code(), role=invitation_create.role,
+            max_uses=invitation_create.max_uses, uses=0, created_by=membership.user.id, created_at=now,
+            expires_at=now + timedelta(days=invitation_create.expires_in_days), revoked_at=None,
+        )  # fmt: skip
+        session.add(invitation)
+        try:
+            session.commit()
+        except IntegrityError:  # a code collision (31^8 codes: rare); draw again
+            session.rollback()
+            continue
+        return invitation_read(invitation)
+    raise RuntimeError("could not draw a unique invitation code")
+
+
+def list_invitations(*, session: Session, membership: Membership) -> list[InvitationRead]:
+    invitations = session.scalars(
+        select(Invitation).where(Invitation.family_id == membership.family.id).order_by(Invitation.created_at)
+    )
+    return [invitation_read(invitation) for invitation in invitations]
+
+
+def revoke_invitation(*, session: Session, membership: Membership, invitation_id: str) -> None:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.family_id != membership.family.id:
+        raise ProblemError(status=404, slug="invitation-not-found", detail="no such invitation in this family")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = _now()
+        session.commit()
+
+
+def _usable(invitation: Invitation | None, *, now: datetime) -> Invitation:
+    if invitation is None:
+        raise ProblemError(status=404, slug="invitation-not-found", detail="no invitation has this code")
+    if invitation.revoked_at is not None:
+        raise ProblemError(status=410, slug="invitation-revoked", detail="this invitation was revoked")
+    if _aware(invitation.expires_at) <= now:
+        raise ProblemError(status=410, slug="invitation-expired", detail="this invitation has expired")
+    if invitation.uses >= invitation.max_uses:
+        raise ProblemError(status=410, slug="invitation-used-up", detail="this invitation has been used up")
+    return invitation
+
+
+def _by_code(*, session: Session, code: str) -> Invitation | None:
+    return session.scalars(select(Invitation).where(Invitation.code == normalise_code(code))).one_or_none()
+
+
+def preview_invitation(*, session: Session, code: str) -> InvitationPreview:
+    invitation = _usable(_by_code(session=session, code=code), now=_now())
+    family = session.get(Family, invitation.family_id)
+    assert family is not None
+    return InvitationPreview(
+        code=invitation.code, family_name=family.name, role=invitation.role,
+        expires_at=_aware(invitation.expires_at),
+    )  # fmt: skip
+
+
+def accept_invitation(*, session: Session, user: User, code: str, accept: InvitationAccept) -> Joined:
+    """Join the family; the use is counted by a conditional UPDATE so `max_uses` holds under races."""
+    now = _now()
+    found = _by_code(session=session, code=code)
+    # Membership first: tapping the link again after joining says "already in", not "used up".
+    if found is not None and active_membership(session=session, family_id=found.family_id, user_id=user.id):
+        raise ProblemError(status=409, slug="already-member", detail="you are a member of this family already")
+    invitation = _usable(found, now=now)
+    counted = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id, Invitation.uses < Invitation.max_uses,
+            Invitation.revoked_at.is_(None), Invitation.expires_at > now,
+        )
+        .values(uses=Invitation.uses + 1)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if _rowcount(counted) != 1:
+        session.rollback()
+        session.expire_all()
+        _usable(session.get(Invitation, invitation.id), now=now)  # says which: used up, revoked or expired
+        raise ProblemError(status=410, slug="invitation-used-up", detail="this invitation has been used up")
+    birthday = accept.birthday
+    member = FamilyMember(
+        id=_new_id(), family_id=invitation.family_id, user_id=user.id, role=invitation.role,
+        nickname=accept.nickname or user.display_name[:20], birth_year=accept.birth_year,
+        birthday_month=birthday.month if birthday else None, birthday_day=birthday.day if birthday else None,
+        birthday_lunar=birthday.lunar if birthday else False, joined_at=now,
+    )  # fmt: skip
+    session.add(member)
+    try:
+        session.commit()
+    except IntegrityError:  # the same account accepted twice at once: the use is rolled back too
+        session.rollback()
+        raise ProblemError(
+            status=409, slug="already-member", detail="you are a member of this family already"
+        ) from None
+    family = session.get(Family, invitation.family_id)
+    assert family is not None
+    logger.info("invitation accepted", extra={"family_id": family.id, "invitation_id": invitation.id})
+    return Joined(family=family_read(family=family, member=member), member=member_read(member))
