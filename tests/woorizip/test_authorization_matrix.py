@@ -7,11 +7,13 @@ until its expected statuses are added to EXPECTED.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from tests.conftest import postgres_schema
 from tests.woorizip.conftest import SettingsFactory
 from tests.woorizip.family_client import PROBLEM, PROBLEM_BASE, Api, Person, running_api, settings_for
 
@@ -118,10 +120,13 @@ EXPECTED: dict[tuple[str, str], tuple[Build, dict[str, int]]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def api(make_settings_module: SettingsFactory) -> Iterator[Api]:
-    with running_api(settings_for(make_settings_module)) as served:
-        yield served
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def api(request: pytest.FixtureRequest, make_settings_module: SettingsFactory) -> Iterator[Api]:
+    with ExitStack() as stack:
+        database_url = None
+        if request.param == "postgres":
+            database_url = stack.enter_context(postgres_schema(request.getfixturevalue("postgres_server_url")))
+        yield stack.enter_context(running_api(settings_for(make_settings_module, database_url)))
 
 
 @pytest.fixture(scope="module")

@@ -249,9 +249,10 @@ class Families(RuleBasedStateMachine):
                 assert_problem(response, 404, "family-not-found")
 
 
-@pytest.fixture
-def api(make_settings: SettingsFactory) -> Iterator[Api]:
-    with running_api(settings_for(make_settings)) as served:
+@pytest.fixture(params=["sqlite", "postgres"])
+def api(request: pytest.FixtureRequest, make_settings: SettingsFactory) -> Iterator[Api]:
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    with running_api(settings_for(make_settings, database_url)) as served:
         yield served
 
 
