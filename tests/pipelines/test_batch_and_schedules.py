@@ -120,3 +120,31 @@ def test_with_a_dask_scheduler_training_and_batch_scoring_run_on_the_cluster(
 
 def _task_prefixes(dask_scheduler: object) -> list[str]:
     return sorted(dask_scheduler.task_prefixes)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_schedule_serves_both_deployments_from_a_fresh_data_dir(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    command = [str(Path(sys.executable).with_name("woorizip")), "schedule"]
+    environment = {**os.environ, "WOORIZIP_DATA_DIR": str(tmp_path / "new" / "var"), "WOORIZIP_LOG_JSON": "false"}
+    environment.pop("PREFECT_API_URL", None)  # its own temporary Prefect server, as on a fresh machine
+    process = subprocess.Popen(command, env=environment, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "batch_score/daily-batch-score" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    printed = "".join(lines)
+    assert "Your deployments are being served" in printed, printed
+    assert "retrain/daily-retrain" in printed and "batch_score/daily-batch-score" in printed
