@@ -125,6 +125,7 @@ def _task_prefixes(dask_scheduler: object) -> list[str]:
 @pytest.mark.slow
 def test_schedule_serves_both_deployments_from_a_fresh_data_dir(tmp_path: Path) -> None:
     import os
+    import signal
     import subprocess
     import sys
     import time
@@ -132,7 +133,10 @@ def test_schedule_serves_both_deployments_from_a_fresh_data_dir(tmp_path: Path) 
     command = [str(Path(sys.executable).with_name("woorizip")), "schedule"]
     environment = {**os.environ, "WOORIZIP_DATA_DIR": str(tmp_path / "new" / "var"), "WOORIZIP_LOG_JSON": "false"}
     environment.pop("PREFECT_API_URL", None)  # its own temporary Prefect server, as on a fresh machine
-    process = subprocess.Popen(command, env=environment, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    # A session of its own, so stopping it also stops the temporary Prefect server it started.
+    process = subprocess.Popen(
+        command, env=environment, cwd=tmp_path, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     lines: list[str] = []
     try:
         assert process.stdout is not None
@@ -143,7 +147,7 @@ def test_schedule_serves_both_deployments_from_a_fresh_data_dir(tmp_path: Path) 
             if "batch_score/daily-batch-score" in line:
                 break
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
     printed = "".join(lines)
     assert "Your deployments are being served" in printed, printed
