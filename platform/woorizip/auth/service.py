@@ -78,7 +78,7 @@ def sign_up(*, session: Session, hasher: PasswordHasher, email: str, password: s
 def log_in(*, session: Session, hasher: PasswordHasher, email: str, password: str) -> User:
     user = session.scalars(select(User).where(User.email == email.lower())).one_or_none()
     if user is None or user.password_hash is None or user.deleted_at is not None:
-        hasher.verify(password, _dummy_hash())  # same work either way: no timing hint that the e-mail exists
+        hasher.verify(password, _dummy_hash(hasher))  # same work either way: no timing hint the e-mail exists
         raise _bad_credentials()
     verification = hasher.verify(password, user.password_hash)
     if not verification.ok:
@@ -156,6 +156,6 @@ def export_account(*, session: Session, user: User) -> Export:
 
 
 @cache
-def _dummy_hash() -> str:
-    """An argon2id hash of a random string: verifying against it costs what a real check costs."""
-    return PasswordHasher().hash(uuid.uuid4().hex)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random string by this hasher: verifying against it costs what a real check costs."""
+    return hasher.hash(uuid.uuid4().hex + "-unused-password")
