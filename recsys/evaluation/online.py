@@ -1,4 +1,4 @@
-"""Simulated online A/B: fresh families live 30 days under each policy; the learned one retrains weekly."""
+"""Simulated online A/B: fresh families live 30 days under each policy; the learned one retrains as it goes."""
 
 from __future__ import annotations
 
@@ -133,7 +133,8 @@ def simulated_ab(
             policy = Policy(model, epsilon=epsilon, explore_top=explore_top, shortlist=SERVING_SHORTLIST)
         else:
             policy = Policy(baseline_scorer(name), epsilon=epsilon, explore_top=explore_top)
-        arm = Arm(name=name, policy=policy, state=state, dynamics=dynamics)
+        # Each policy keeps its own random stream, so running one arm alone reproduces it exactly.
+        arm = Arm(name=name, policy=policy, state=state, dynamics=dynamics, stream=POLICIES.index(name))
         if name == "lightgbm" and retrain_every > 0:
             trees = model.booster.current_iteration()
             base_params = ranker_params or RankerParams()

@@ -68,6 +68,7 @@ class Arm:
     log: DecisionLog = field(default_factory=DecisionLog)
     on_decisions: Callable[[Arm, Decisions, DayCalendar, np.ndarray], None] | None = None
     on_day_end: Callable[[Arm, int], None] | None = None
+    stream: int | None = None  # this arm's own random stream; defaults to its position among the arms
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def run(
         draws = _draws(seed, day_index, n_families, n_members)
         for arm_number, arm in enumerate(arms):
             _flush(arm, before=cutoff(day))
-            rng = np.random.default_rng([seed, 2000 + day_index, arm_number])
+            stream = arm.stream if arm.stream is not None else arm_number
+            rng = np.random.default_rng([seed, 2000 + day_index, stream])
             _simulate_day(world, families, arm, calendar, draws, rng, joined=join <= day_index)
             if arm.on_day_end is not None:
                 arm.on_day_end(arm, day_index)

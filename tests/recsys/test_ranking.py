@@ -49,6 +49,21 @@ def test_learned_policy_beats_random_in_a_small_simulated_ab(small_history: Simu
     assert result.completion["lightgbm"].low > result.completion["random"].high
 
 
+def test_an_arm_run_alone_is_the_same_arm(small_history: SimulatedHistory, trained) -> None:  # type: ignore[no-untyped-def]
+    # Each policy keeps its own random stream: tuning one arm alone measures what the full A/B would.
+    rows, model, state = trained
+
+    def affinity_arm(policies: tuple[str, ...]) -> np.ndarray:
+        result = simulated_ab(
+            bank=small_history.dataset.bank, history_state=state, training_rows=rows, model=model, world_seed=3,
+            n_families=60, days=6, start_day=small_history.dataset.last_day + timedelta(days=1),
+            retrain_every=0, policies=policies, epsilon=0.5,
+        )  # fmt: skip
+        return result.per_family["affinity"].to_numpy()
+
+    np.testing.assert_array_equal(affinity_arm(("random", "popularity", "affinity")), affinity_arm(("affinity",)))
+
+
 def test_pointwise_objective_trains_too(trained) -> None:  # type: ignore[no-untyped-def]
     rows, _, _ = trained
     model = fit_ranker(rows, params=RankerParams(objective="binary", n_estimators=20))
