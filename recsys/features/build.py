@@ -25,6 +25,7 @@ QUESTION_FEATURES = [
     "question_rating",
     "question_segment_rate",
     "category_segment_rate",
+    "question_answer_rate",
     *[f"text_{i}" for i in range(TEXT_DIMENSIONS)],
 ]
 FAMILY_FEATURES = [
@@ -105,7 +106,11 @@ def _question_block(
     out[:, 9] = (state.segment_category_completed[segment, category] + 10.0 * global_rate) / (
         state.segment_category_served[segment, category] + 10.0
     )
-    out[:, 10 : 10 + TEXT_DIMENSIONS] = state.embeddings[questions]
+    global_answer_rate = state.question_answered.sum() / max(state.question_member_served.sum(), 1.0)
+    out[:, 10] = (state.question_answered[questions] + 10.0 * global_answer_rate) / (
+        state.question_member_served[questions] + 10.0
+    )
+    out[:, 11 : 11 + TEXT_DIMENSIONS] = state.embeddings[questions]
 
 
 def _family_block(state: HistoryState, rows: np.ndarray, day: date) -> np.ndarray:

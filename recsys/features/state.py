@@ -157,6 +157,10 @@ class HistoryState:
         self.question_served = np.zeros(n_questions, dtype=np.float32)
         self.question_completed = np.zeros(n_questions, dtype=np.float32)
         self.question_rating = np.zeros(n_questions, dtype=np.float32)
+        # every member who received the question, and every member who answered it: a question's
+        # draw shows in each member's answer, a sample several times larger than its completions
+        self.question_member_served = np.zeros(n_questions, dtype=np.float32)
+        self.question_answered = np.zeros(n_questions, dtype=np.float32)
         self.co_completed = np.zeros((n_questions, n_questions), dtype=np.float32)
         # per family segment (with children / with seniors / other) and question or category
         self.segment_question_served = np.zeros((N_SEGMENTS, n_questions), dtype=np.float32)
@@ -180,6 +184,8 @@ class HistoryState:
         fresh.question_served = self.question_served.copy()
         fresh.question_completed = self.question_completed.copy()
         fresh.question_rating = self.question_rating.copy()
+        fresh.question_member_served = self.question_member_served.copy()
+        fresh.question_answered = self.question_answered.copy()
         fresh.co_completed = self.co_completed.copy()
         # Member history belongs to the old families; the new ones start with their own, empty.
         for name in ("question_served", "question_completed", "category_served", "category_completed"):
@@ -261,6 +267,7 @@ class HistoryState:
         # ufunc.at, not fancy assignment: a batch may hold several serves of one family.
         np.minimum.at(self.first_served_day, rows, days)
         np.add.at(self.question_served, questions, 1.0)
+        np.add.at(self.question_member_served, questions, (self.families.member_slots[rows] >= 0).sum(axis=1))
         segment = self._segments(rows, days)
         np.add.at(self.segment_question_served, (segment, questions), 1.0)
         np.add.at(self.segment_category_served, (segment, category), 1.0)
@@ -270,6 +277,7 @@ class HistoryState:
     def _apply_answered(self, rows: np.ndarray, questions: np.ndarray, days: np.ndarray, lengths: np.ndarray) -> None:
         category = self.bank.category_index[questions]
         np.add.at(self.answered_category, (rows, category), 1.0)
+        np.add.at(self.question_answered, questions, 1.0)
         np.add.at(self.answer_length_category, (rows, category), np.maximum(lengths, 0).astype(np.float32))
         self.recent_answers.add(rows, days, np.ones(len(rows)))
 

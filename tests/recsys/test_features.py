@@ -61,7 +61,8 @@ def test_features_do_see_the_past(small_history: SimulatedHistory, probe) -> Non
     with_history = _features_as_of(events, small_history, day, rows, questions)
     without = _features_as_of(events.iloc[:0], small_history, day, rows, questions)
     changed = [name for i, name in enumerate(FEATURE_NAMES) if not np.array_equal(with_history[:, i], without[:, i])]
-    for name in ("question_completion_rate", "category_affinity", "collaborative", "days_since_category", "streak"):
+    expected = ("question_completion_rate", "question_answer_rate", "category_affinity", "collaborative")
+    for name in (*expected, "days_since_category", "streak"):
         assert name in changed
 
 
