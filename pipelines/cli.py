@@ -26,9 +26,9 @@ def _pipeline_environment() -> None:
     # LightGBM's OpenMP threads spin while waiting; next to another busy process on a small machine
     # that made a fit ten times slower. Passive waiting costs little when the machine is idle.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    home = os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home.resolve()))
     # Prefect creates its home but not the folders above it: a fresh data dir has none yet.
-    settings.prefect_home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home.resolve()))
+    Path(home).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
