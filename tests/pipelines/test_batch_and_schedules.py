@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -124,12 +129,6 @@ def _task_prefixes(dask_scheduler: object) -> list[str]:
 
 @pytest.mark.slow
 def test_schedule_serves_both_deployments_from_a_fresh_data_dir(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     command = [str(Path(sys.executable).with_name("woorizip")), "schedule"]
     environment = {**os.environ, "WOORIZIP_DATA_DIR": str(tmp_path / "new" / "var"), "WOORIZIP_LOG_JSON": "false"}
     environment.pop("PREFECT_API_URL", None)  # its own temporary Prefect server, as on a fresh machine
