@@ -31,6 +31,9 @@ def _pipeline_environment() -> None:
     Path(home).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Without a PREFECT_API_URL each command starts a temporary Prefect server, which first migrates
+    # its SQLite database. Prefect waits 20 s for it; on a busy 2-core machine that was too short.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 def train(
