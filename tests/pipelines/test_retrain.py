@@ -113,8 +113,13 @@ def test_a_bad_snapshot_fails_the_flow_clearly_and_moves_no_alias(
 
 def woorizip(world: PipelineWorld, *args: str) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).with_name("woorizip")), *args]
+    from prefect.settings import PREFECT_API_URL
+
+    # The session's Prefect server (the test harness's): starting a temporary one per command is
+    # covered by the schedule and demo tests and only costs time here.
     environment = {**os.environ, **world.environment, "WOORIZIP_LOG_JSON": "false"}
-    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    environment["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=180)
 
 
 def test_rollback_restores_the_previous_champion(trained: Trained) -> None:
