@@ -8,12 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys.candidates import DayCalendar
-from recsys.features.build import build_features
+from recsys.features.build import build_features, build_first_stage_features
 from recsys.features.state import HistoryState
 from recsys.ranking.scorers import AffinityScorer, Scorer
 
 DIVERSITY_PENALTY = 1e3  # larger than any score gap: yesterday's category goes last, but stays eligible
-SERVING_SHORTLIST = 80  # candidates per family the model scores in production (the A/B measures the loss)
+# Candidates per family the model scores in production. On four A/B seeds the top 40 against the
+# top 80 moved completion by +0.003, +0.004, -0.003, -0.001 (noise), and batch scoring ran 1.3x faster.
+SERVING_SHORTLIST = 40
 EXPLORE_TOP = 20  # production exploration lands among the 20 best questions of the family
 BEYOND_SHORTLIST = 1e6  # candidates the first stage left out rank below every shortlisted one
 CHUNK_FAMILIES = 2000  # families scored at once: ~2000 x 600 feature rows, about 0.2 GB
@@ -46,9 +48,10 @@ class Policy:
     among all eligible ones: it still varies what families see (and logs honest propensities) without
     spending exploration days on questions the ranking already knows are poor.
 
-    With `shortlist`, a cheap first stage (the affinity heuristic, over the same feature rows)
-    keeps the best `shortlist` candidates of each family for the scorer; the rest stay eligible
-    (for exploration and "replace") but rank below them. It bounds model work per family.
+    With `shortlist`, a cheap first stage (the affinity heuristic, over the few feature columns it
+    reads) keeps the best `shortlist` candidates of each family for the scorer; only those get full
+    feature rows, the rest stay eligible (for exploration and "replace") but rank below them. It
+    bounds feature and model work per family.
     """
 
     scorer: Scorer
@@ -73,36 +76,52 @@ class Policy:
     ) -> np.ndarray:
         """(B, Q) scores of every eligible question, -inf elsewhere."""
         local, questions = np.nonzero(eligible)
-        features = None
-        if self.scorer.needs_features:
-            features = build_features(state, family_rows=family_rows[local], questions=questions, calendar=calendar)
+        rows = family_rows[local]
         scores = np.full(eligible.shape, -np.inf)
-        scores[local, questions] = self._score_pairs(features, local, questions, eligible.shape, rng)
+        if self.scorer.needs_features and self.shortlist and len(local) > self.shortlist * eligible.shape[0]:
+            scores[local, questions] = self._score_shortlisted(
+                state=state,
+                rows=rows,
+                local=local,
+                questions=questions,
+                shape=eligible.shape,
+                calendar=calendar,
+                rng=rng,
+            )
+        elif self.scorer.needs_features:
+            features = build_features(state, family_rows=rows, questions=questions, calendar=calendar)
+            scores[local, questions] = self.scorer.score(features, n_pairs=len(local), rng=rng)
+        else:
+            scores[local, questions] = self.scorer.score(None, n_pairs=len(local), rng=rng)
         if self.diversity:
             yesterday = state.last_category_day[family_rows] == calendar.day.toordinal() - 1  # (B, C)
             repeat = yesterday[local, state.bank.category_index[questions]]
             scores[local[repeat], questions[repeat]] -= DIVERSITY_PENALTY
         return scores
 
-    def _score_pairs(
+    def _score_shortlisted(
         self,
-        features: np.ndarray | None,
+        *,
+        state: HistoryState,
+        rows: np.ndarray,
         local: np.ndarray,
         questions: np.ndarray,
-        shape: tuple[int, ...],
+        shape: tuple[int, int],
+        calendar: DayCalendar,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        n_pairs = len(local)
-        if features is None or not self.shortlist or n_pairs <= self.shortlist * shape[0]:
-            return self.scorer.score(features, n_pairs=n_pairs, rng=rng)
-        first = AffinityScorer().score(features, n_pairs=n_pairs, rng=rng)
+        """The first stage over every pair from its few columns; full feature rows only for its best."""
+        assert self.shortlist is not None
+        columns = build_first_stage_features(state, family_rows=rows, questions=questions, calendar=calendar)
+        first = AffinityScorer().score_first_stage(columns, rng=rng)
         matrix = np.full(shape, -np.inf)
         matrix[local, questions] = first
         k = min(self.shortlist, shape[1])
         threshold = -np.partition(-matrix, k - 1, axis=1)[:, k - 1]
         keep = first >= threshold[local]
-        scores = np.empty(n_pairs)
-        scores[keep] = self.scorer.score(features[keep], n_pairs=int(keep.sum()), rng=rng)
+        features = build_features(state, family_rows=rows[keep], questions=questions[keep], calendar=calendar)
+        scores = np.empty(len(local))
+        scores[keep] = self.scorer.score(features, n_pairs=int(keep.sum()), rng=rng)
         scores[~keep] = first[~keep] - BEYOND_SHORTLIST
         return scores
 

@@ -59,6 +59,14 @@ CROSS_FEATURES = [
     "collaborative",
 ]
 FEATURE_NAMES = QUESTION_FEATURES + FAMILY_FEATURES + CROSS_FEATURES
+# What the first stage (the affinity heuristic) ranks by: cheap to build for every eligible candidate.
+FIRST_STAGE_FEATURES = [
+    "category_affinity",
+    "difficulty_affinity",
+    "question_completion_rate",
+    "occasion_open",
+    "category_recent",
+]
 _CROSS = {name: i for i, name in enumerate(CROSS_FEATURES)}
 CATEGORICAL_FEATURES = ["category"]
 PRIOR_WEIGHT = 3.0  # pseudo-observations pulling sparse rates towards the family's overall rate
@@ -83,6 +91,66 @@ def build_features(
     return out
 
 
+def build_first_stage_features(
+    state: HistoryState, *, family_rows: np.ndarray, questions: np.ndarray, calendar: DayCalendar
+) -> np.ndarray:
+    """(N, len(FIRST_STAGE_FEATURES)) float32: those columns of `build_features`, equal to them, built alone."""
+    out = np.empty((len(family_rows), len(FIRST_STAGE_FEATURES)), dtype=np.float32)
+    if len(family_rows) == 0:
+        return out
+    column = {name: i for i, name in enumerate(FIRST_STAGE_FEATURES)}
+    unique_rows, inverse = np.unique(family_rows, return_inverse=True)
+    overall = _overall_completion(state, unique_rows).astype(np.float32)[inverse]  # as the family block holds it
+    category = state.bank.category_index[questions]
+    out[:, column["category_affinity"]] = _category_affinity(state, family_rows, category, overall)
+    out[:, column["difficulty_affinity"]] = _difficulty_affinity(state, family_rows, questions, overall)
+    out[:, column["question_completion_rate"]] = _question_completion_rate(state, questions)
+    out[:, column["occasion_open"]] = _occasion_open(state, questions, family_rows, calendar)
+    out[:, column["category_recent"]] = _category_recent(state, unique_rows, inverse, category, calendar.day)
+    return out
+
+
+def _question_completion_rate(state: HistoryState, questions: np.ndarray) -> np.ndarray:
+    global_rate = state.question_completed.sum() / max(state.question_served.sum(), 1.0)
+    return (state.question_completed[questions] + 10.0 * global_rate) / (state.question_served[questions] + 10.0)
+
+
+def _occasion_open(
+    state: HistoryState, questions: np.ndarray, family_rows: np.ndarray, calendar: DayCalendar
+) -> np.ndarray:
+    return calendar.question_occasion_active(state.bank.occasion_index[questions], family_rows)
+
+
+def _overall_completion(state: HistoryState, rows: np.ndarray) -> np.ndarray:
+    served_total = state.served_category[rows].sum(axis=1)
+    return (state.completed_category[rows].sum(axis=1) + 0.5) / (served_total + 1.0)
+
+
+def _category_affinity(
+    state: HistoryState, family_rows: np.ndarray, category: np.ndarray, overall: np.ndarray
+) -> np.ndarray:
+    # Onboarding interests count as pseudo-completions until real history outweighs them.
+    interest = state.families.interests[family_rows, category]
+    return (state.completed_category[family_rows, category] + PRIOR_WEIGHT * (overall + 0.3 * interest)) / (
+        state.served_category[family_rows, category] + PRIOR_WEIGHT
+    )
+
+
+def _difficulty_affinity(
+    state: HistoryState, family_rows: np.ndarray, questions: np.ndarray, overall: np.ndarray
+) -> np.ndarray:
+    difficulty = state.bank.difficulty[questions] - 1
+    return (state.completed_difficulty[family_rows, difficulty] + PRIOR_WEIGHT * overall) / (
+        state.served_difficulty[family_rows, difficulty] + PRIOR_WEIGHT
+    )
+
+
+def _category_recent(
+    state: HistoryState, unique_rows: np.ndarray, inverse: np.ndarray, category: np.ndarray, day: date
+) -> np.ndarray:
+    return state.recent_category.at(unique_rows, day.toordinal())[inverse, category]
+
+
 def _question_block(
     state: HistoryState, out: np.ndarray, questions: np.ndarray, family_rows: np.ndarray, calendar: DayCalendar
 ) -> None:
@@ -94,8 +162,8 @@ def _question_block(
     out[:, 2] = bank.min_age[questions]
     occasion = bank.occasion_index[questions]
     out[:, 3] = occasion >= 0
-    out[:, 4] = calendar.question_occasion_active(occasion, family_rows)
-    out[:, 5] = (state.question_completed[questions] + 10.0 * global_rate) / (served + 10.0)
+    out[:, 4] = _occasion_open(state, questions, family_rows, calendar)
+    out[:, 5] = _question_completion_rate(state, questions)
     out[:, 6] = np.log1p(served)
     out[:, 7] = state.question_rating[questions] / (served + 10.0)
     # The same question's and category's record among families like this one (with children, seniors, other).
@@ -124,7 +192,7 @@ def _family_block(state: HistoryState, rows: np.ndarray, day: date) -> np.ndarra
     recent_served = state.recent_served.at(rows, ordinal)
     block[:, 8] = (state.recent_completed.at(rows, ordinal) + 0.5) / (recent_served + 1.0)
     served_total = state.served_category[rows].sum(axis=1)
-    block[:, 9] = (state.completed_category[rows].sum(axis=1) + 0.5) / (served_total + 1.0)
+    block[:, 9] = _overall_completion(state, rows)
     # Mood proxy: recent answers per member per recent question, against the long-run level.
     size = np.maximum(block[:, 0], 1.0)
     recent_rate = state.recent_answers.at(rows, ordinal) / (size * (recent_served + 1.0))
@@ -153,10 +221,7 @@ def _cross_block(
     interest = state.families.interests[family_rows, category]
     served = state.served_category[family_rows, category]
     out[:, _CROSS["interest"]] = interest
-    # Onboarding interests count as pseudo-completions until real history outweighs them.
-    out[:, _CROSS["category_affinity"]] = (
-        state.completed_category[family_rows, category] + PRIOR_WEIGHT * (overall + 0.3 * interest)
-    ) / (served + PRIOR_WEIGHT)
+    out[:, _CROSS["category_affinity"]] = _category_affinity(state, family_rows, category, overall)
     size = np.maximum(family_block[inverse, 0], 1.0)
     out[:, _CROSS["category_answer_share"]] = (
         state.answered_category[family_rows, category] / size + PRIOR_WEIGHT * overall
@@ -173,12 +238,9 @@ def _cross_block(
     out[:, _CROSS["category_served"]] = served
     last = state.last_category_day[family_rows, category]
     out[:, _CROSS["days_since_category"]] = np.where(last == NEVER, 60, np.minimum(ordinal - last, 60))
-    recent = state.recent_category.at(unique_rows, ordinal)
-    out[:, _CROSS["category_recent"]] = recent[inverse, category]
+    out[:, _CROSS["category_recent"]] = _category_recent(state, unique_rows, inverse, category, day)
     out[:, _CROSS["category_rating"]] = state.rating_category[family_rows, category] / (served + 1.0)
-    out[:, _CROSS["difficulty_affinity"]] = (
-        state.completed_difficulty[family_rows, difficulty] + PRIOR_WEIGHT * overall
-    ) / (state.served_difficulty[family_rows, difficulty] + PRIOR_WEIGHT)
+    out[:, _CROSS["difficulty_affinity"]] = _difficulty_affinity(state, family_rows, questions, overall)
     out[:, _CROSS["depth_gap_for_children"]] = family_block[inverse, 1] * difficulty
     loved = state.loved_embedding[unique_rows]
     norms = np.linalg.norm(loved, axis=1, keepdims=True)

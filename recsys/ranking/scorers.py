@@ -6,9 +6,10 @@ from typing import Protocol
 
 import numpy as np
 
-from recsys.features.build import FEATURE_NAMES
+from recsys.features.build import FEATURE_NAMES, FIRST_STAGE_FEATURES
 
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+_FIRST_STAGE_COLUMN = {name: i for i, name in enumerate(FIRST_STAGE_FEATURES)}
 
 
 class Scorer(Protocol):
@@ -53,14 +54,24 @@ class AffinityScorer:
 
     def score(self, features: np.ndarray | None, *, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
         assert features is not None
-        f = features
+        return self._combine(features[:, [_COLUMN[name] for name in FIRST_STAGE_FEATURES]], rng)
+
+    def score_first_stage(self, columns: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
+        """The same scores from `build_first_stage_features` rows, without building the full rows."""
+        return self._combine(columns, rng)
+
+    @staticmethod
+    def _combine(columns: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        def f(name: str) -> np.ndarray:
+            return columns[:, _FIRST_STAGE_COLUMN[name]]
+
         return (
-            f[:, _COLUMN["category_affinity"]]
-            + 0.5 * f[:, _COLUMN["difficulty_affinity"]]
-            + 0.3 * f[:, _COLUMN["question_completion_rate"]]
-            + 0.2 * f[:, _COLUMN["occasion_open"]]
-            - 0.1 * f[:, _COLUMN["category_recent"]]
-            + 1e-6 * rng.random(n_pairs)
+            f("category_affinity")
+            + 0.5 * f("difficulty_affinity")
+            + 0.3 * f("question_completion_rate")
+            + 0.2 * f("occasion_open")
+            - 0.1 * f("category_recent")
+            + 1e-6 * rng.random(len(columns))
         )
 
 

@@ -11,7 +11,7 @@ import pytest
 from recsys.candidates import DayCalendar
 from recsys.events import Dataset, EventType
 from recsys.families import FamilyTable
-from recsys.features.build import FEATURE_NAMES, build_features
+from recsys.features.build import FEATURE_NAMES, FIRST_STAGE_FEATURES, build_features, build_first_stage_features
 from recsys.features.state import HistoryState, cutoff
 from recsys.ranking.training import replay
 from recsys.simulate.history import SimulatedHistory
@@ -52,6 +52,19 @@ def test_features_ignore_events_after_the_cutoff(small_history: SimulatedHistory
     after["question_id"] = after["question_id"].sample(frac=1.0, random_state=3).to_numpy()
     shuffled = _features_as_of(pd.concat([before, after]), small_history, day, rows, questions)
     np.testing.assert_array_equal(full, shuffled)
+
+
+def test_first_stage_columns_equal_those_of_the_full_rows(small_history: SimulatedHistory, probe) -> None:  # type: ignore[no-untyped-def]
+    day, rows, questions = probe
+    dataset = small_history.dataset
+    families = FamilyTable.from_frames(dataset.families, dataset.members)
+    state = HistoryState.from_events(dataset.events, bank=dataset.bank, families=families, before=cutoff(day))
+    calendar = DayCalendar.build(day, families)
+    full = build_features(state, family_rows=rows, questions=questions, calendar=calendar)
+    first = build_first_stage_features(state, family_rows=rows, questions=questions, calendar=calendar)
+    columns = [FEATURE_NAMES.index(name) for name in FIRST_STAGE_FEATURES]
+    np.testing.assert_array_equal(first, full[:, columns])
+    assert all(np.unique(first[:, i]).size > 1 for i in range(len(FIRST_STAGE_FEATURES) - 2)), "not constants"
 
 
 def test_features_do_see_the_past(small_history: SimulatedHistory, probe) -> None:  # type: ignore[no-untyped-def]

@@ -7,10 +7,13 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from recsys import policy as policy_module
+from recsys.candidates import DayCalendar, eligible_mask
 from recsys.evaluation.online import simulated_ab
+from recsys.features.build import build_features
 from recsys.policy import Policy
 from recsys.ranking.lightgbm_scorer import LightGBMScorer
-from recsys.ranking.scorers import RandomScorer
+from recsys.ranking.scorers import AffinityScorer, RandomScorer
 from recsys.ranking.training import RankerParams, TrainingRows, fit_ranker, replay
 from recsys.simulate.history import SimulatedHistory
 
@@ -102,27 +105,59 @@ def test_policy_propensities_and_exploration() -> None:
     np.testing.assert_allclose(policy.probability_of(scores, np.array([1, 0])), [0.1, 1.0])
 
 
-def test_shortlist_scores_only_the_first_stage_best() -> None:
-    class CountingScorer(RandomScorer):
-        def __init__(self) -> None:
-            self.calls: list[int] = []
+def test_shortlist_builds_full_rows_only_for_the_first_stage_best(
+    small_history: SimulatedHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class CountingScorer:
+        name: str = "counting"
+        version: str | None = None
+        needs_features: bool = True
 
-        def score(self, features, *, n_pairs, rng):  # type: ignore[no-untyped-def,override]
-            self.calls.append(n_pairs)
+        def __init__(self) -> None:
+            self.rows: list[np.ndarray] = []
+
+        def score(self, features: np.ndarray | None, *, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
+            assert features is not None
+            self.rows.append(features)
             return np.full(n_pairs, 5.0)
 
-    from recsys.features.build import FEATURE_NAMES
+    dataset = small_history.dataset
+    _, state = replay(dataset)
+    calendar = DayCalendar.build(dataset.last_day + timedelta(days=1), state.families)
+    family_rows = np.arange(6)
+    eligible = eligible_mask(
+        bank=dataset.bank, families=state.families, family_rows=family_rows, asked=state.asked, calendar=calendar
+    )
+    built: list[int] = []
 
-    rng = np.random.default_rng(0)
-    features = rng.random((12, len(FEATURE_NAMES))).astype(np.float32)
-    local = np.repeat([0, 1], 6)
-    questions = np.tile(np.arange(6), 2)
+    def counting_build(*args: object, **kwargs: np.ndarray) -> np.ndarray:
+        built.append(len(kwargs["family_rows"]))
+        return build_features(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(policy_module, "build_features", counting_build)
     scorer = CountingScorer()
-    policy = Policy(scorer, shortlist=2)
-    scores = policy._score_pairs(features, local, questions, (2, 6), rng)
-    assert scorer.calls == [4], "two per family reach the model"
-    assert (scores == 5.0).sum() == 4
-    assert (scores < -1e5).sum() == 8, "the rest stay eligible but rank last"
+    policy = Policy(scorer, shortlist=3, diversity=False)
+    scores = policy.score_matrix(
+        state=state, family_rows=family_rows, eligible=eligible, calendar=calendar, rng=np.random.default_rng(0)
+    )
+    assert built == [3 * 6], "full feature rows only for the shortlisted"
+    assert [len(rows) for rows in scorer.rows] == [3 * 6], "three per family reach the model"
+    kept = scores == 5.0
+    assert (kept.sum(axis=1) == 3).all()
+    others = np.isfinite(scores) & ~kept
+    assert others.sum() == eligible.sum() - 18 and (scores[others] < -1e5).all(), "the rest stay eligible, last"
+
+    # The kept are the heuristic's best by the full feature rows, and the model saw exactly those rows.
+    local, questions = np.nonzero(eligible)
+    full = build_features(state, family_rows=family_rows[local], questions=questions, calendar=calendar)
+    heuristic = np.full(eligible.shape, -np.inf)
+    heuristic[local, questions] = AffinityScorer().score(full, n_pairs=len(local), rng=np.random.default_rng(0))
+    best = np.zeros_like(kept)
+    np.put_along_axis(best, np.argsort(-heuristic, axis=1)[:, :3], True, axis=1)
+    np.testing.assert_array_equal(kept, best)
+    kept_local, kept_questions = np.nonzero(kept)
+    expected = build_features(state, family_rows=family_rows[kept_local], questions=kept_questions, calendar=calendar)
+    np.testing.assert_array_equal(scorer.rows[0], expected)
 
 
 def test_exploration_can_be_limited_to_the_best_candidates() -> None:
