@@ -61,8 +61,14 @@ class _Retrainer:
     retrains: int = 0
 
     def on_decisions(self, arm: Arm, decisions: Decisions, calendar: DayCalendar, rows: np.ndarray) -> None:
-        features = build_features(arm.state, family_rows=rows, questions=decisions.questions, calendar=calendar)
-        self.decisions.append((features, rows, decisions.questions, np.full(len(rows), calendar.day.toordinal())))
+        # The first pick and the replacement a family may ask for: production logs both as served
+        # and retrains on both; which replacements were served is known once the day's events are in.
+        replacement = decisions.alternatives[:, 0]
+        offered = replacement >= 0
+        family_rows = np.concatenate([rows, rows[offered]])
+        questions = np.concatenate([decisions.questions, replacement[offered]])
+        features = build_features(arm.state, family_rows=family_rows, questions=questions, calendar=calendar)
+        self.decisions.append((features, family_rows, questions, np.full(len(family_rows), calendar.day.toordinal())))
 
     def on_day_end(self, arm: Arm, day_index: int) -> None:
         if (day_index + 1) % self.every or not self.decisions:
@@ -80,11 +86,14 @@ class _Retrainer:
              "rating": events.ratings}
         )  # fmt: skip
         keys = ["row", "question", "day"]
+        index = pd.MultiIndex.from_arrays([rows, questions, days])
+        served = frame[frame["kind"] == "served"].groupby(keys).size().reindex(index).fillna(0).to_numpy() > 0
+        features, rows, questions, days = features[served], rows[served], questions[served], days[served]
+        index = index[served]
         answers = frame[frame["kind"] == "answered"].groupby(keys).size()
         completed = frame[frame["kind"] == "completed"].groupby(keys).size()
         replaced = frame[frame["kind"] == "replaced"].groupby(keys).size()
         rating = frame[frame["kind"] == "rated"].groupby(keys)["rating"].sum()
-        index = pd.MultiIndex.from_arrays([rows, questions, days])
         n_answers = answers.reindex(index).fillna(0).to_numpy()
         done = completed.reindex(index).fillna(0).to_numpy() > 0
         liked = rating.reindex(index).fillna(0).to_numpy() > 0

@@ -9,13 +9,17 @@ import pytest
 
 from recsys import policy as policy_module
 from recsys.candidates import DayCalendar, eligible_mask
+from recsys.evaluation import online
 from recsys.evaluation.online import simulated_ab
+from recsys.events import EventType
 from recsys.features.build import build_features
+from recsys.features.state import EventArrays
 from recsys.policy import Policy
 from recsys.ranking.lightgbm_scorer import LightGBMScorer
 from recsys.ranking.scorers import AffinityScorer, RandomScorer
 from recsys.ranking.training import RankerParams, TrainingRows, fit_ranker, replay
 from recsys.simulate.history import SimulatedHistory
+from recsys.simulate.runner import Arm, run
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,35 @@ def test_an_arm_run_alone_is_the_same_arm(small_history: SimulatedHistory, train
         return result.per_family["affinity"].to_numpy()
 
     np.testing.assert_array_equal(affinity_arm(("random", "popularity", "affinity")), affinity_arm(("affinity",)))
+
+
+def test_the_learned_arm_retrains_on_everything_it_served_replacements_included(
+    small_history: SimulatedHistory, trained, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    rows, model, state = trained
+    fitted: list[int] = []
+    arms: list[Arm] = []
+
+    def recording_fit(train: TrainingRows, **kwargs):  # type: ignore[no-untyped-def]
+        fitted.append(len(train) - len(rows))
+        return fit_ranker(train, **kwargs)
+
+    def recording_run(**kwargs):  # type: ignore[no-untyped-def]
+        arms.extend(kwargs["arms"])
+        return run(**kwargs)
+
+    monkeypatch.setattr(online, "fit_ranker", recording_fit)
+    monkeypatch.setattr(online, "run", recording_run)
+    simulated_ab(
+        bank=small_history.dataset.bank, history_state=state, training_rows=rows, model=model, world_seed=3,
+        n_families=150, days=3, start_day=small_history.dataset.last_day + timedelta(days=1),
+        retrain_every=3, policies=("lightgbm",),
+    )  # fmt: skip
+    events = EventArrays.concat(arms[0].events)
+    served = int((events.kinds == EventType.SERVED).sum())
+    replaced = int((events.kinds == EventType.REPLACED).sum())
+    assert replaced > 0, "families asked for another question"
+    assert fitted == [served], "one training row per served question, the first picks and the replacements"
 
 
 def test_pointwise_objective_trains_too(trained) -> None:  # type: ignore[no-untyped-def]
