@@ -63,7 +63,8 @@ def serving(args: argparse.Namespace) -> dict[str, Any]:
     day = dataset.last_day + timedelta(days=1)
     calendar = DayCalendar.build(day, state.families)
     results = {}
-    for label, shortlist in ((f"model on top {SERVING_SHORTLIST}", SERVING_SHORTLIST), ("model on every candidate", None)):
+    variants = ((f"model on top {SERVING_SHORTLIST}", SERVING_SHORTLIST), ("model on every candidate", None))
+    for label, shortlist in variants:
         policy = Policy(model, epsilon=0.05, shortlist=shortlist)
         rng = np.random.default_rng(0)
         timings, candidates = [], []
