@@ -89,11 +89,11 @@ class Policy:
                 calendar=calendar,
                 rng=rng,
             )
-        elif self.scorer.needs_features:
-            features = build_features(state, family_rows=rows, questions=questions, calendar=calendar)
-            scores[local, questions] = self.scorer.score(features, n_pairs=len(local), rng=rng)
         else:
-            scores[local, questions] = self.scorer.score(None, n_pairs=len(local), rng=rng)
+            features = None
+            if self.scorer.needs_features:
+                features = build_features(state, family_rows=rows, questions=questions, calendar=calendar)
+            scores[local, questions] = self.scorer.score(features, n_pairs=len(local), rng=rng)
         if self.diversity:
             yesterday = state.last_category_day[family_rows] == calendar.day.toordinal() - 1  # (B, C)
             repeat = yesterday[local, state.bank.category_index[questions]]

@@ -68,6 +68,7 @@ FIRST_STAGE_FEATURES = [
     "category_recent",
 ]
 _CROSS = {name: i for i, name in enumerate(CROSS_FEATURES)}
+_FIRST_STAGE = {name: i for i, name in enumerate(FIRST_STAGE_FEATURES)}
 CATEGORICAL_FEATURES = ["category"]
 PRIOR_WEIGHT = 3.0  # pseudo-observations pulling sparse rates towards the family's overall rate
 
@@ -98,7 +99,7 @@ def build_first_stage_features(
     out = np.empty((len(family_rows), len(FIRST_STAGE_FEATURES)), dtype=np.float32)
     if len(family_rows) == 0:
         return out
-    column = {name: i for i, name in enumerate(FIRST_STAGE_FEATURES)}
+    column = _FIRST_STAGE
     unique_rows, inverse = np.unique(family_rows, return_inverse=True)
     overall = _overall_completion(state, unique_rows).astype(np.float32)[inverse]  # as the family block holds it
     category = state.bank.category_index[questions]

@@ -10,6 +10,7 @@ from recsys.features.build import FEATURE_NAMES, FIRST_STAGE_FEATURES
 
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _FIRST_STAGE_COLUMN = {name: i for i, name in enumerate(FIRST_STAGE_FEATURES)}
+_FIRST_STAGE_IN_FULL_ROWS = [_COLUMN[name] for name in FIRST_STAGE_FEATURES]
 
 
 class Scorer(Protocol):
@@ -54,7 +55,7 @@ class AffinityScorer:
 
     def score(self, features: np.ndarray | None, *, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
         assert features is not None
-        return self._combine(features[:, [_COLUMN[name] for name in FIRST_STAGE_FEATURES]], rng)
+        return self._combine(features[:, _FIRST_STAGE_IN_FULL_ROWS], rng)
 
     def score_first_stage(self, columns: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
         """The same scores from `build_first_stage_features` rows, without building the full rows."""
