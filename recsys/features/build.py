@@ -54,6 +54,8 @@ CROSS_FEATURES = [
     "category_recent",
     "category_rating",
     "difficulty_affinity",
+    "difficulty_affinity_gap",
+    "depth_lean",
     "depth_gap_for_children",
     "content_similarity",
     "collaborative",
@@ -101,10 +103,12 @@ def build_first_stage_features(
         return out
     column = _FIRST_STAGE
     unique_rows, inverse = np.unique(family_rows, return_inverse=True)
-    overall = _overall_completion(state, unique_rows).astype(np.float32)[inverse]  # as the family block holds it
+    overall = _overall_completion(state, unique_rows).astype(np.float32)  # as the family block holds it
     category = state.bank.category_index[questions]
-    out[:, column["category_affinity"]] = _category_affinity(state, family_rows, category, overall)
-    out[:, column["difficulty_affinity"]] = _difficulty_affinity(state, family_rows, questions, overall)
+    difficulty = state.bank.difficulty[questions] - 1
+    out[:, column["category_affinity"]] = _category_affinity(state, family_rows, category, overall[inverse])
+    levels = _difficulty_affinity_levels(state, unique_rows, overall)
+    out[:, column["difficulty_affinity"]] = levels[inverse, difficulty]
     out[:, column["question_completion_rate"]] = _question_completion_rate(state, questions)
     out[:, column["occasion_open"]] = _occasion_open(state, questions, family_rows, calendar)
     out[:, column["category_recent"]] = _category_recent(state, unique_rows, inverse, category, calendar.day)
@@ -137,13 +141,20 @@ def _category_affinity(
     )
 
 
-def _difficulty_affinity(
-    state: HistoryState, family_rows: np.ndarray, questions: np.ndarray, overall: np.ndarray
-) -> np.ndarray:
-    difficulty = state.bank.difficulty[questions] - 1
-    return (state.completed_difficulty[family_rows, difficulty] + PRIOR_WEIGHT * overall) / (
-        state.served_difficulty[family_rows, difficulty] + PRIOR_WEIGHT
+def _difficulty_affinity_levels(state: HistoryState, rows: np.ndarray, overall: np.ndarray) -> np.ndarray:
+    """(U, 3) completion rate at each depth of families `rows`, shrunk to their overall rate."""
+    return (state.completed_difficulty[rows] + PRIOR_WEIGHT * overall[:, None]) / (
+        state.served_difficulty[rows] + PRIOR_WEIGHT
     )
+
+
+def _depth_lean(state: HistoryState, rows: np.ndarray) -> np.ndarray:
+    """Mean depth (1-3) of what the family completed minus that of what it was served, shrunk to 0."""
+    depth = np.arange(1, 4, dtype=np.float32)
+    completed, served = state.completed_difficulty[rows], state.served_difficulty[rows]
+    completed_mean = (completed @ depth + 2.0 * PRIOR_WEIGHT) / (completed.sum(axis=1) + PRIOR_WEIGHT)
+    served_mean = (served @ depth + 2.0 * PRIOR_WEIGHT) / (served.sum(axis=1) + PRIOR_WEIGHT)
+    return completed_mean - served_mean
 
 
 def _category_recent(
@@ -218,7 +229,8 @@ def _cross_block(
     ordinal = day.toordinal()
     category = bank.category_index[questions]
     difficulty = bank.difficulty[questions] - 1
-    overall = family_block[inverse, FAMILY_FEATURES.index("overall_completion")]
+    family_overall = family_block[:, FAMILY_FEATURES.index("overall_completion")]
+    overall = family_overall[inverse]
     interest = state.families.interests[family_rows, category]
     served = state.served_category[family_rows, category]
     out[:, _CROSS["interest"]] = interest
@@ -241,7 +253,12 @@ def _cross_block(
     out[:, _CROSS["days_since_category"]] = np.where(last == NEVER, 60, np.minimum(ordinal - last, 60))
     out[:, _CROSS["category_recent"]] = _category_recent(state, unique_rows, inverse, category, day)
     out[:, _CROSS["category_rating"]] = state.rating_category[family_rows, category] / (served + 1.0)
-    out[:, _CROSS["difficulty_affinity"]] = _difficulty_affinity(state, family_rows, questions, overall)
+    levels = _difficulty_affinity_levels(state, unique_rows, family_overall)
+    out[:, _CROSS["difficulty_affinity"]] = levels[inverse, difficulty]
+    # Depth preference is sharp (a deep question for a family that likes light ones costs dearly):
+    # how this depth compares with the family's best depth so far, and which way the family leans.
+    out[:, _CROSS["difficulty_affinity_gap"]] = levels[inverse, difficulty] - levels.max(axis=1)[inverse]
+    out[:, _CROSS["depth_lean"]] = _depth_lean(state, unique_rows)[inverse]
     out[:, _CROSS["depth_gap_for_children"]] = family_block[inverse, 1] * difficulty
     loved = state.loved_embedding[unique_rows]
     norms = np.linalg.norm(loved, axis=1, keepdims=True)

@@ -93,3 +93,24 @@ def test_offline_training_rows_equal_online_serving_rows(small_history: Simulate
         match = (rows.family_rows == row) & (rows.questions == question) & (rows.days == day.toordinal())
         assert match.sum() == 1
         np.testing.assert_allclose(rows.features[match][0], online, rtol=1e-6, atol=1e-6)
+
+
+def test_depth_features_compare_a_depth_with_the_familys_best(small_history: SimulatedHistory) -> None:
+    dataset = small_history.dataset
+    families = FamilyTable.from_frames(dataset.families, dataset.members)
+    state = HistoryState(bank=dataset.bank, families=families)
+    # Family 0 was served every depth alike and completed only the deep questions; family 1 is new.
+    state.served_difficulty[0] = [6.0, 6.0, 6.0]
+    state.completed_difficulty[0] = [0.0, 1.0, 6.0]
+    state.served_category[0, 0], state.completed_category[0, 0] = 18.0, 7.0
+    bank = dataset.bank
+    one_per_depth = np.asarray([int(np.flatnonzero(bank.difficulty == depth)[0]) for depth in (1, 2, 3)])
+    day = _decision_day(small_history)
+    rows = np.asarray([0, 0, 0, 1, 1, 1])
+    questions = np.concatenate([one_per_depth, one_per_depth])
+    features = build_features(state, family_rows=rows, questions=questions, calendar=DayCalendar.build(day, families))
+    gap = features[:, FEATURE_NAMES.index("difficulty_affinity_gap")]
+    lean = features[:, FEATURE_NAMES.index("depth_lean")]
+    assert gap[2] == 0.0 and gap[0] < gap[1] < 0.0  # deep is this family's best depth, light its worst
+    assert np.all(lean[:3] > 0.5)  # it completed deeper questions than it was served
+    assert np.all(gap[3:] == 0.0) and np.all(lean[3:] == 0.0)  # no record: no depth is worse, no lean
