@@ -21,13 +21,22 @@ def test_simulate_then_evaluate_prints_and_writes_the_report(data_dir: Path, tmp
     assert json.loads((data / "manifest.json").read_text())["simulation"]["seed"] == 5
 
     evaluated = run(
-        "evaluate", "--data", str(data), "--ab-families", "60", "--ab-days", "5", "--json", data_dir=data_dir
-    )
+        "evaluate", "--data", str(data), "--ab-families", "60", "--ab-days", "5", "--ab-seeds", "2", "--json",
+        data_dir=data_dir,
+    )  # fmt: skip
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads(evaluated.stdout)
     assert set(report["offline"]) == {"random", "popularity", "affinity", "lightgbm"}
     assert set(report["ab"]["completion"]) == {"random", "popularity", "affinity", "lightgbm", "oracle"}
     assert report["ab"]["retrains"] == 5
+    # Two A/B seeds: the first is the main report's, the second other families with their own result.
+    first, second = report["ab_seeds"]
+    assert (first["seed"], second["seed"]) == (1, 3)
+    assert first["gap_closed"] == report["ab"]["gap_closed"]
+    assert second["completion"]["lightgbm"] != first["completion"]["lightgbm"]
+    gaps = [first["gap_closed"]["lightgbm"], second["gap_closed"]["lightgbm"]]
+    assert report["ab_mean_gap_closed"] == pytest.approx(sum(gaps) / 2)
+    assert any("on average over 2 seeds" in name for name in report["targets"])
     for name in ("report.md", "report.json", "ab_completion.png", "offline_ndcg.png", "feature_importance.png"):
         assert (data / "report" / name).stat().st_size > 0
 

@@ -51,6 +51,9 @@ def evaluate(
     ab_families: Annotated[int, typer.Option(min=0, help="fresh families per A/B arm (0 skips the A/B)")] = 2000,
     ab_days: Annotated[int, typer.Option(min=1, help="days of the simulated A/B")] = 30,
     seed: Annotated[int, typer.Option(help="seed of the A/B families and the bootstrap")] = 0,
+    ab_seeds: Annotated[
+        int, typer.Option(min=1, help="run the A/B on this many seeds and report each one's gap closed and the mean")
+    ] = 1,
     epsilon: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="exploration rate of every evaluated policy (not the oracle)")
     ] = 0.05,
@@ -86,6 +89,7 @@ def evaluate(
         ab_families=ab_families,
         ab_days=ab_days,
         seed=seed,
+        ab_seeds=ab_seeds,
         epsilon=epsilon,
         explore_top=explore_top or None,
     )
