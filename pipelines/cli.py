@@ -135,7 +135,26 @@ def demo(
     typer.echo(f"MLflow UI:  .venv/bin/mlflow ui --backend-store-uri {settings.resolved_mlflow_tracking_uri}")
     typer.echo(f"Prefect UI: PREFECT_HOME={os.environ['PREFECT_HOME']} .venv/bin/prefect server start")
     if serve_api:
+        _stop_temporary_prefect_server()
         serve(host=None, port=api_port, workers=1)
+
+
+def _stop_temporary_prefect_server() -> None:
+    """Stop the temporary Prefect API server the demo's flows started, once their logs are sent.
+
+    The API does not need it, and it would outlive the demo: uvicorn ends the process on SIGTERM by
+    raising the signal again, which skips the atexit hook Prefect stops that server with.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # Prefect's own way to reach its temporary server, started or not
+    if not server.running:
+        return
+    APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all(timeout=10)
+    server.stop()
 
 
 def _simulate_into_store(*, backends: Backends, families: int, days: int) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 WOORIZIP = str(Path(sys.executable).with_name("woorizip"))
@@ -61,5 +62,57 @@ def test_demo_prepares_the_embedded_installation_end_to_end(data_dir: Path, tmp_
         doctor = run("doctor", "--json", data_dir=data_dir)
         backends = {b["concern"]: b for b in json.loads(doctor.stdout)["backends"]}
         assert backends["content"]["backend"] == "secantusdb-embedded" and backends["content"]["ok"]
+        _serve_then_stop(data_dir=data_dir, models=models)
     finally:
         run("content", "stop", data_dir=data_dir)
+
+
+def _serve_then_stop(*, data_dir: Path, models: str) -> None:
+    """`woorizip demo` serving, stopped as a service manager stops it, leaves no Prefect server behind."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # No PREFECT_API_URL: the demo's flows start Prefect's temporary server, as on a fresh machine.
+    environment = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    environment |= {"WOORIZIP_DATA_DIR": str(data_dir), "WOORIZIP_LOG_JSON": "false", "WOORIZIP_MODELS_DIR": models}
+    demo = subprocess.Popen(
+        [WOORIZIP, "demo", "--port", str(port)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        prefect_servers: list[psutil.Process] = []
+        deadline = time.monotonic() + 240
+        while True:
+            assert demo.poll() is None, demo.stderr.read().decode()[-3000:] if demo.stderr else ""
+            prefect_servers += [child for child in _prefect_servers_under(demo.pid) if child not in prefect_servers]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    if json.loads(response.read())["status"] == "ready":
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the demo never became ready"
+            time.sleep(0.2)
+        assert prefect_servers, "the demo's flows should have started Prefect's temporary server"
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) is not None
+        _, alive = psutil.wait_procs(prefect_servers, timeout=10)
+        assert not alive, f"Prefect's temporary server outlived the demo: {[p.pid for p in alive]}"
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+
+
+def _prefect_servers_under(pid: int) -> list[psutil.Process]:
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if "prefect.server.api.server:create_app" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # it ended between the listing and the look
+            continue
+    return found
