@@ -115,8 +115,12 @@ def build_first_stage_features(
     return out
 
 
+def _global_completion_rate(state: HistoryState) -> float:
+    return float(state.question_completed.sum() / max(state.question_served.sum(), 1.0))
+
+
 def _question_completion_rate(state: HistoryState, questions: np.ndarray) -> np.ndarray:
-    global_rate = state.question_completed.sum() / max(state.question_served.sum(), 1.0)
+    global_rate = _global_completion_rate(state)
     return (state.question_completed[questions] + 10.0 * global_rate) / (state.question_served[questions] + 10.0)
 
 
@@ -168,7 +172,7 @@ def _question_block(
 ) -> None:
     bank = state.bank
     served = state.question_served[questions]
-    global_rate = state.question_completed.sum() / max(state.question_served.sum(), 1.0)
+    global_rate = _global_completion_rate(state)
     out[:, 0] = bank.category_index[questions]
     out[:, 1] = bank.difficulty[questions]
     out[:, 2] = bank.min_age[questions]
@@ -257,7 +261,7 @@ def _cross_block(
     out[:, _CROSS["difficulty_affinity"]] = levels[inverse, difficulty]
     # Depth preference is sharp (a deep question for a family that likes light ones costs dearly):
     # how this depth compares with the family's best depth so far, and which way the family leans.
-    out[:, _CROSS["difficulty_affinity_gap"]] = levels[inverse, difficulty] - levels.max(axis=1)[inverse]
+    out[:, _CROSS["difficulty_affinity_gap"]] = out[:, _CROSS["difficulty_affinity"]] - levels.max(axis=1)[inverse]
     out[:, _CROSS["depth_lean"]] = _depth_lean(state, unique_rows)[inverse]
     out[:, _CROSS["depth_gap_for_children"]] = family_block[inverse, 1] * difficulty
     loved = state.loved_embedding[unique_rows]
