@@ -59,6 +59,9 @@ CROSS_FEATURES = [
     "depth_gap_for_children",
     "content_similarity",
     "collaborative",
+    "response_log_completion",
+    "response_appeal",
+    "response_taste",
 ]
 FEATURE_NAMES = QUESTION_FEATURES + FAMILY_FEATURES + CROSS_FEATURES
 # What the first stage (the affinity heuristic) ranks by: cheap to build for every eligible candidate.
@@ -269,6 +272,13 @@ def _cross_block(
     loved = loved / np.where(norms == 0, 1.0, norms)
     out[:, _CROSS["content_similarity"]] = np.einsum("ij,ij->i", loved[inverse], state.embeddings[questions])
     out[:, _CROSS["collaborative"]] = _collaborative(state, unique_rows, inverse, questions)
+    # The answer model's view: every member's answers apportioned to family, member, taste, depth and appeal.
+    response = state.response_as_of(day)
+    out[:, _CROSS["response_log_completion"]] = response.log_completion(
+        families=family_rows, questions=questions, category=category, depth=difficulty
+    )
+    out[:, _CROSS["response_appeal"]] = response.appeal.mean[questions]
+    out[:, _CROSS["response_taste"]] = response.family_taste.mean[family_rows, category]
 
 
 def _weakest_member(

@@ -19,6 +19,7 @@ import pandas as pd
 from recsys.catalog.bank import QuestionBank
 from recsys.events import EventType
 from recsys.families import N_SEGMENTS, FamilyTable
+from recsys.features.response import SETTLE_DAYS, ResponseModel
 from recsys.features.text import text_embeddings
 
 N_DIFFICULTIES = 3
@@ -167,6 +168,11 @@ class HistoryState:
         self.segment_question_completed = np.zeros((N_SEGMENTS, n_questions), dtype=np.float32)
         self.segment_category_served = np.zeros((N_SEGMENTS, n_categories), dtype=np.float32)
         self.segment_category_completed = np.zeros((N_SEGMENTS, n_categories), dtype=np.float32)
+        # Beliefs of the answer model, and what waits for its answers to settle before it is folded in.
+        self.response = ResponseModel(families=families, n_questions=n_questions, n_categories=n_categories)
+        self.response_folded_until = NEVER
+        self._unsettled_served: list[tuple[np.ndarray, ...]] = []  # (ts, rows, questions, days)
+        self._unsettled_answers: list[tuple[np.ndarray, ...]] = []  # (ts, members, questions, days)
 
     @classmethod
     def from_events(
@@ -190,6 +196,7 @@ class HistoryState:
         # Member history belongs to the old families; the new ones start with their own, empty.
         for name in ("question_served", "question_completed", "category_served", "category_completed"):
             setattr(fresh, f"segment_{name}", getattr(self, f"segment_{name}").copy())
+        fresh.response = self.response.with_families(families)
         return fresh
 
     def copy(self) -> HistoryState:
@@ -234,6 +241,10 @@ class HistoryState:
         served = kinds == EventType.SERVED
         self._apply_served(rows[served], questions[served], days[served])
         answered = kinds == EventType.ANSWERED
+        ts = events.ts[order]
+        self._unsettled_served.append((ts[served], rows[served], questions[served], days[served]))
+        known = answered & (members >= 0)
+        self._unsettled_answers.append((ts[known], members[known], questions[known], days[known]))
         self._apply_answered(rows[answered], questions[answered], days[answered], lengths[answered])
         known_member = answered & (members >= 0)
         np.add.at(
@@ -245,6 +256,55 @@ class HistoryState:
         self._apply_rated(rows[rated], questions[rated], ratings[rated])
         completed = kinds == EventType.COMPLETED
         self._apply_completed(rows[completed], questions[completed], days[completed])
+
+    def response_as_of(self, day: date) -> ResponseModel:
+        """The answer model with every served day settled by `day` folded in (see `recsys.features.response`)."""
+        limit = day.toordinal() - SETTLE_DAYS
+        if limit <= self.response_folded_until or not self._unsettled_served:
+            return self.response
+        ts, rows, questions, days = (np.concatenate(parts) for parts in zip(*self._unsettled_served, strict=True))
+        answer_ts, answer_members, answer_questions, answer_days = (
+            np.concatenate(parts) for parts in zip(*self._unsettled_answers, strict=True)
+        )
+        for served_day in np.unique(days[(days <= limit) & (days > self.response_folded_until)]):
+            self._fold_day(
+                int(served_day),
+                served=tuple(a[days == served_day] for a in (ts, rows, questions)),
+                answers=tuple(a[answer_days == served_day] for a in (answer_ts, answer_members, answer_questions)),
+            )
+        keep = days > limit
+        self._unsettled_served = [(ts[keep], rows[keep], questions[keep], days[keep])]
+        keep = answer_days > limit
+        self._unsettled_answers = [(answer_ts[keep], answer_members[keep], answer_questions[keep], answer_days[keep])]
+        self.response_folded_until = limit
+        return self.response
+
+    def _fold_day(self, served_day: int, *, served: tuple[np.ndarray, ...], answers: tuple[np.ndarray, ...]) -> None:
+        """Each member's answer or silence to the family's final question of `served_day`."""
+        ts, rows, questions = served
+        order = np.lexsort((questions, ts, rows))  # the last serve of a family-day is what it answered
+        rows, questions = rows[order], questions[order]
+        last = np.r_[rows[1:] != rows[:-1], True]
+        rows, questions = rows[last], questions[last]
+        slots = self.families.member_slots[rows]
+        present = slots >= 0
+        owner = np.repeat(np.arange(len(rows)), present.sum(axis=1))
+        members = slots[present]
+        answer_ts, answer_members, answer_questions = answers
+        settled = cutoff(date.fromordinal(served_day + SETTLE_DAYS)).value // 1000
+        in_time = answer_ts < settled
+        n_questions = len(self.bank)
+        questions = questions[owner]
+        answer_keys = answer_members[in_time] * n_questions + answer_questions[in_time]
+        answered = np.isin(members * n_questions + questions, answer_keys)
+        self.response.observe(
+            families=rows[owner],
+            members=members,
+            questions=questions,
+            category=self.bank.category_index[questions],
+            depth=self.bank.difficulty[questions] - 1,
+            answered=answered,
+        )
 
     def _segments(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
         if len(rows) == 0:

@@ -74,7 +74,8 @@ def test_features_do_see_the_past(small_history: SimulatedHistory, probe) -> Non
     with_history = _features_as_of(events, small_history, day, rows, questions)
     without = _features_as_of(events.iloc[:0], small_history, day, rows, questions)
     changed = [name for i, name in enumerate(FEATURE_NAMES) if not np.array_equal(with_history[:, i], without[:, i])]
-    expected = ("question_completion_rate", "question_answer_rate", "category_affinity", "collaborative")
+    expected = ("question_completion_rate", "question_answer_rate", "category_affinity", "collaborative",
+                "response_log_completion", "response_appeal", "response_taste")  # fmt: skip
     for name in (*expected, "days_since_category", "streak"):
         assert name in changed
 
