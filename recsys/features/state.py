@@ -241,12 +241,13 @@ class HistoryState:
         served = kinds == EventType.SERVED
         self._apply_served(rows[served], questions[served], days[served])
         answered = kinds == EventType.ANSWERED
-        ts = events.ts[order]
-        self._unsettled_served.append((ts[served], rows[served], questions[served], days[served]))
-        known = answered & (members >= 0)
-        self._unsettled_answers.append((ts[known], members[known], questions[known], days[known]))
         self._apply_answered(rows[answered], questions[answered], days[answered], lengths[answered])
         known_member = answered & (members >= 0)
+        ts = events.ts[order]
+        self._unsettled_served.append((ts[served], rows[served], questions[served], days[served]))
+        self._unsettled_answers.append(
+            (ts[known_member], members[known_member], questions[known_member], days[known_member])
+        )
         np.add.at(
             self.member_answered_category,
             (members[known_member], self.bank.category_index[questions[known_member]]),
