@@ -2,8 +2,8 @@
 
 The count features see a family's record category by category; this model sees every answer
 at once and apportions it: a member's answer (or silence) is explained by the family's level,
-the member's level, the family's and the member's taste for the category, the family's taste
-for the depth, and the question's own appeal. Each of those is a Gaussian belief, updated by
+the member's level, the family's and the member's taste for the category, the family's lean
+towards lighter or deeper questions, and the question's own appeal. Each of those is a Gaussian belief, updated by
 assumed-density filtering on a probit likelihood (the update of Graepel et al., "Web-scale
 Bayesian click-through rate prediction", ICML 2010). Because it separates the question's
 appeal from who happened to receive it, its appeal estimate is sharper than any raw rate, and
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import log_ndtr
@@ -34,8 +35,10 @@ class ResponsePriors:
     """Gaussian priors (mean, variance) in log-odds of a member answering.
 
     Families answer most questions (base 1.0), categories the family picked at onboarding start
-    0.8 above the others, and the spreads say how far a family, a member, a depth or a question may
-    plausibly stray from that.
+    0.8 above the others, and the spreads say how far a family, a member, a family's depth lean or
+    a question may plausibly stray from that. `depth_lean` is per depth step (light to medium,
+    medium to deep): 0.4 lets a family's lean be worth about ±1.3 in log-odds between light and
+    deep questions.
     """
 
     family_base: tuple[float, float] = (1.0, 1.0)
@@ -43,7 +46,7 @@ class ResponsePriors:
     interest_taste: tuple[float, float] = (0.6, 0.5)
     other_taste: tuple[float, float] = (-0.2, 0.5)
     member_taste: tuple[float, float] = (0.0, 0.16)
-    depth: tuple[float, float] = (0.0, 0.36)
+    depth_lean: tuple[float, float] = (0.0, 0.4)
     appeal: tuple[float, float] = (0.0, 0.25)
 
 
@@ -53,6 +56,22 @@ class _Belief:
     def __init__(self, mean: np.ndarray, variance: float) -> None:
         self.mean = mean.astype(np.float64)
         self.variance = np.full(mean.shape, variance, dtype=np.float64)
+
+
+class _Term(NamedTuple):
+    """One weight per row: `belief` at `index`, times `value` (None: an indicator, times 1)."""
+
+    belief: _Belief
+    index: tuple[np.ndarray, ...]
+    value: np.ndarray | None = None
+
+    def mean(self) -> np.ndarray:
+        mean = self.belief.mean[self.index]
+        return mean if self.value is None else mean * self.value
+
+    def variance(self) -> np.ndarray:
+        variance = self.belief.variance[self.index]
+        return variance if self.value is None else variance * self.value**2
 
 
 class ResponseModel:
@@ -71,7 +90,9 @@ class ResponseModel:
         self.family_taste = _Belief(taste, p.interest_taste[1])
         self.family_taste.variance[~families.interests] = p.other_taste[1]
         self.member_taste = _Belief(np.full((n_members, n_categories), p.member_taste[0]), p.member_taste[1])
-        self.family_depth = _Belief(np.full((n_families, 3), p.depth[0]), p.depth[1])
+        # How a family's taste changes from light to deep questions is one lean, not three separate
+        # tastes: what its light questions teach also says something about its deep ones.
+        self.depth_lean = _Belief(np.full(n_families, p.depth_lean[0]), p.depth_lean[1])
         self.appeal = _Belief(np.full(n_questions, p.appeal[0]), p.appeal[1])
 
     def with_families(self, families: FamilyTable) -> ResponseModel:
@@ -87,14 +108,14 @@ class ResponseModel:
 
     def _terms(
         self, families: np.ndarray, members: np.ndarray, category: np.ndarray, depth: np.ndarray, questions: np.ndarray
-    ) -> list[tuple[_Belief, tuple[np.ndarray, ...]]]:
+    ) -> list[_Term]:
         return [
-            (self.family_base, (families,)),
-            (self.member_base, (members,)),
-            (self.family_taste, (families, category)),
-            (self.member_taste, (members, category)),
-            (self.family_depth, (families, depth)),
-            (self.appeal, (questions,)),
+            _Term(self.family_base, (families,)),
+            _Term(self.member_base, (members,)),
+            _Term(self.family_taste, (families, category)),
+            _Term(self.member_taste, (members, category)),
+            _Term(self.depth_lean, (families,), depth - 1.0),  # -1 light, 0 medium, +1 deep
+            _Term(self.appeal, (questions,)),
         ]
 
     def observe(
@@ -134,23 +155,24 @@ class ResponseModel:
             members = slots[:, slot]
             present = members >= 0
             terms = self._terms(families, np.where(present, members, 0), category, depth, questions)
-            mean = sum(belief.mean[index] for belief, index in terms)
-            variance = sum(belief.variance[index] for belief, index in terms)
+            mean = sum(term.mean() for term in terms)
+            variance = sum(term.variance() for term in terms)
             z = PROBIT_SCALE * mean / np.sqrt(1.0 + PROBIT_SCALE**2 * variance)
             total += np.where(present, log_ndtr(z), 0.0)
         return total
 
 
-def _update(terms: list[tuple[_Belief, tuple[np.ndarray, ...]]], sign: np.ndarray) -> None:
+def _update(terms: list[_Term], sign: np.ndarray) -> None:
     """One assumed-density-filtering step of a probit observation for rows touching distinct weights."""
-    mean = sum(belief.mean[index] for belief, index in terms)
-    variance = [belief.variance[index] for belief, index in terms]
-    total = 1.0 + PROBIT_SCALE**2 * sum(variance)
+    mean = sum(term.mean() for term in terms)
+    total = 1.0 + PROBIT_SCALE**2 * sum(term.variance() for term in terms)
     scale = np.sqrt(total)
     t = sign * PROBIT_SCALE * mean / scale
     # v = φ(t)/Φ(t) computed in logs: stable far in the tails
     v = np.exp(-0.5 * t * t - 0.5 * np.log(2 * np.pi) - log_ndtr(t))
     w = v * (v + t)
-    for (belief, index), prior_variance in zip(terms, variance, strict=True):
-        belief.mean[index] += sign * PROBIT_SCALE * prior_variance / scale * v
-        belief.variance[index] = prior_variance * (1.0 - PROBIT_SCALE**2 * prior_variance / total * w)
+    for belief, index, value in terms:
+        prior_variance = belief.variance[index]
+        x = 1.0 if value is None else value
+        belief.mean[index] += sign * PROBIT_SCALE * prior_variance * x / scale * v
+        belief.variance[index] = prior_variance * (1.0 - PROBIT_SCALE**2 * prior_variance * x**2 / total * w)

@@ -63,6 +63,27 @@ def test_a_familys_answers_in_one_category_raise_its_taste_for_it(families: Fami
     assert after[0] - before[0] > after[1] - before[1] > 0.0  # the category most, the family's level a little
 
 
+def test_answering_deep_questions_is_a_lean_that_also_speaks_about_light_ones(families: FamilyTable) -> None:
+    model = ResponseModel(families=families, n_questions=50, n_categories=11)
+    members = np.flatnonzero(families.member_family == 0)
+    unseen = {"families": np.zeros(3, dtype=np.int64), "questions": np.array([10, 11, 12]),
+              "category": np.full(3, 4), "depth": np.array([0, 1, 2])}  # fmt: skip
+    before = model.log_completion(**unseen)
+    for day in range(6):  # six days of everyone answering deep questions
+        n = len(members)
+        model.observe(
+            families=np.zeros(n, dtype=np.int64),
+            members=members,
+            questions=np.full(n, day),
+            category=np.full(n, 3),
+            depth=np.full(n, 2),
+            answered=np.ones(n, dtype=bool),
+        )
+    light, medium, deep = model.log_completion(**unseen) - before
+    assert model.depth_lean.mean[0] > 0.0 and np.all(model.depth_lean.mean[1:] == 0.0)
+    assert deep > medium > light  # the lean lifts deep questions and, by as much, holds light ones back
+
+
 def test_the_order_of_outcomes_within_a_day_does_not_matter(families: FamilyTable) -> None:
     outcomes = _outcomes(families, np.random.default_rng(1), 300)
     order = np.random.default_rng(2).permutation(300)
