@@ -59,18 +59,18 @@ class _Belief:
 
 
 class _Term(NamedTuple):
-    """One weight per row: `belief` at `index`, times `value` (None: an indicator, times 1)."""
+    """One weight per row: `belief` at `cells`, times `value` (None: an indicator, times 1)."""
 
     belief: _Belief
-    index: tuple[np.ndarray, ...]
+    cells: tuple[np.ndarray, ...]
     value: np.ndarray | None = None
 
     def mean(self) -> np.ndarray:
-        mean = self.belief.mean[self.index]
+        mean = self.belief.mean[self.cells]
         return mean if self.value is None else mean * self.value
 
     def variance(self) -> np.ndarray:
-        variance = self.belief.variance[self.index]
+        variance = self.belief.variance[self.cells]
         return variance if self.value is None else variance * self.value**2
 
 
@@ -171,8 +171,8 @@ def _update(terms: list[_Term], sign: np.ndarray) -> None:
     # v = φ(t)/Φ(t) computed in logs: stable far in the tails
     v = np.exp(-0.5 * t * t - 0.5 * np.log(2 * np.pi) - log_ndtr(t))
     w = v * (v + t)
-    for belief, index, value in terms:
-        prior_variance = belief.variance[index]
+    for belief, cells, value in terms:
+        prior_variance = belief.variance[cells]
         x = 1.0 if value is None else value
-        belief.mean[index] += sign * PROBIT_SCALE * prior_variance * x / scale * v
-        belief.variance[index] = prior_variance * (1.0 - PROBIT_SCALE**2 * prior_variance * x**2 / total * w)
+        belief.mean[cells] += sign * PROBIT_SCALE * prior_variance * x / scale * v
+        belief.variance[cells] = prior_variance * (1.0 - PROBIT_SCALE**2 * prior_variance * x**2 / total * w)
