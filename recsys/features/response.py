@@ -4,10 +4,10 @@ The count features see a family's record category by category; this model sees e
 at once and apportions it: a member's answer (or silence) is explained by the family's level,
 the member's level, the family's and the member's taste for the category, the family's lean
 towards lighter or deeper questions, and the question's own appeal. Each of those is a Gaussian
-belief, updated by assumed-density filtering on a probit likelihood (the update of Graepel et al., "Web-scale
-Bayesian click-through rate prediction", ICML 2010). Because it separates the question's
-appeal from who happened to receive it, its appeal estimate is sharper than any raw rate, and
-its family and member beliefs carry their own uncertainty.
+belief, updated by assumed-density filtering on a probit likelihood (the update of Graepel et
+al., "Web-scale Bayesian click-through rate prediction", ICML 2010). Because it separates the
+question's appeal from who happened to receive it, its appeal estimate is sharper than any raw
+rate, and its family and member beliefs carry their own uncertainty.
 
 Point in time: a day's served question is folded in once its answers have settled
 (`SETTLE_DAYS` after it was served), counting the answers that arrived before that day's
