@@ -32,6 +32,21 @@ def _outcomes(families: FamilyTable, rng: np.random.Generator, n: int) -> dict[s
     }
 
 
+def _family_answers_everything(model: ResponseModel, families: FamilyTable, *, category: int, depth: int) -> None:
+    """Six days on which every member of family 0 answers, each day another question of `category`."""
+    members = np.flatnonzero(families.member_family == 0)
+    n = len(members)
+    for day in range(6):
+        model.observe(
+            families=np.zeros(n, dtype=np.int64),
+            members=members,
+            questions=np.full(n, day),
+            category=np.full(n, category),
+            depth=np.full(n, depth),
+            answered=np.ones(n, dtype=bool),
+        )
+
+
 def test_answers_raise_the_appeal_and_silence_lowers_it(families: FamilyTable) -> None:
     model = ResponseModel(families=families, n_questions=5, n_categories=11)
     prior_variance = model.appeal.variance.copy()
@@ -43,20 +58,10 @@ def test_answers_raise_the_appeal_and_silence_lowers_it(families: FamilyTable) -
 
 def test_a_familys_answers_in_one_category_raise_its_taste_for_it(families: FamilyTable) -> None:
     model = ResponseModel(families=families, n_questions=50, n_categories=11)
-    members = np.flatnonzero(families.member_family == 0)
     before = model.log_completion(
         families=np.array([0, 0]), questions=np.array([10, 20]), category=np.array([3, 4]), depth=np.array([1, 1])
     )
-    for day in range(6):  # six days of everyone answering category 3, each day another question
-        n = len(members)
-        model.observe(
-            families=np.zeros(n, dtype=np.int64),
-            members=members,
-            questions=np.full(n, day),
-            category=np.full(n, 3),
-            depth=np.ones(n, dtype=np.int64),
-            answered=np.ones(n, dtype=bool),
-        )
+    _family_answers_everything(model, families, category=3, depth=1)  # category 3, medium depth
     after = model.log_completion(
         families=np.array([0, 0]), questions=np.array([10, 20]), category=np.array([3, 4]), depth=np.array([1, 1])
     )
@@ -65,20 +70,10 @@ def test_a_familys_answers_in_one_category_raise_its_taste_for_it(families: Fami
 
 def test_answering_deep_questions_is_a_lean_that_also_speaks_about_light_ones(families: FamilyTable) -> None:
     model = ResponseModel(families=families, n_questions=50, n_categories=11)
-    members = np.flatnonzero(families.member_family == 0)
     unseen = {"families": np.zeros(3, dtype=np.int64), "questions": np.array([10, 11, 12]),
               "category": np.full(3, 4), "depth": np.array([0, 1, 2])}  # fmt: skip
     before = model.log_completion(**unseen)
-    for day in range(6):  # six days of everyone answering deep questions
-        n = len(members)
-        model.observe(
-            families=np.zeros(n, dtype=np.int64),
-            members=members,
-            questions=np.full(n, day),
-            category=np.full(n, 3),
-            depth=np.full(n, 2),
-            answered=np.ones(n, dtype=bool),
-        )
+    _family_answers_everything(model, families, category=3, depth=2)  # deep questions
     light, medium, deep = model.log_completion(**unseen) - before
     assert model.depth_lean.mean[0] > 0.0 and np.all(model.depth_lean.mean[1:] == 0.0)
     assert deep > medium > light  # the lean lifts deep questions and, by as much, holds light ones back
