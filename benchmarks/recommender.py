@@ -1,7 +1,7 @@
 """Recommender speed and memory figures: run on demand, print a table, never part of the tests.
 
     .venv/bin/python benchmarks/recommender.py                 # serving latency, batch scoring, training
-    .venv/bin/python benchmarks/recommender.py --impressions 1000000 --ab-families 2000
+    .venv/bin/python benchmarks/recommender.py --skip training    # only serving and batch scoring
 
 Each part runs in its own process so the peak memory (max RSS) printed is that part's alone.
 """
