@@ -6,6 +6,7 @@ The app shell never imports the pipelines; this module composes both into one co
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from woorizip.cli import app, configured_settings, prepare_installation, serve
+from woorizip.cli import app, configured_settings, prepare_installation, serve, verbosity
 
 if TYPE_CHECKING:
     from woorizip.backends import Backends
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 def _pipeline_environment() -> None:
     """Keep Prefect's state with the installation's data, before Prefect (and LightGBM) are first imported."""
+    from woorizip.logs import console_level
+
     settings = configured_settings()
     # LightGBM's OpenMP threads spin while waiting; next to another busy process on a small machine
     # that made a fit ten times slower. Passive waiting costs little when the machine is idle.
@@ -31,6 +34,13 @@ def _pipeline_environment() -> None:
     Path(home).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Flow and task runs log INFO lines through Prefect's own console handler wherever Prefect configures
+    # logging (the flow-run processes of `schedule`, its temporary server): the console shows only what it
+    # shows at this -v. In this process the root handler filters them (woorizip.logs). Either way they still
+    # reach Prefect's API, so its UI keeps every line.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", logging.getLevelName(console_level(verbosity())))
+    if verbosity() >= 2:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "DEBUG")
     # Without a PREFECT_API_URL each command starts a temporary Prefect server, which first migrates
     # its SQLite database. Prefect waits 20 s for it; on a busy 2-core machine that was too short.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

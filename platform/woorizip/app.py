@@ -16,12 +16,14 @@ from fastapi.middleware.gzip import GZipMiddleware
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from woorizip import __version__, health
+from woorizip import __version__, account_export, health
 from woorizip.auth.router import auth_router, me_router
 from woorizip.auth.social.router import router as social_router
 from woorizip.backends import Backends
 from woorizip.family.router import router as family_router
+from woorizip.json_body import DuplicateJsonKeysMiddleware
 from woorizip.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from woorizip.openapi import contract_openapi, operation_id
 from woorizip.problems import install_problem_handlers
 from woorizip.recommender import router as recommender
 from woorizip.recommender.serving import ChampionHolder, HistoryHolder, registry_for
@@ -90,21 +92,27 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(auth_router)
     app.include_router(me_router)
+    app.include_router(account_export.router)
     app.include_router(social_router)
     app.include_router(family_router)
     app.include_router(recommender.router)
+    app.openapi = contract_openapi(app)  # type: ignore[method-assign]
     # A registry per app: the process-wide default would silently drop the metrics of a second app.
     Instrumentator(excluded_handlers=["/metrics"], registry=CollectorRegistry()).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
     )
     # Added innermost first: the request id wraps everything, so every log line and error has it.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # Inside CORS, so their refusals (400 duplicate keys, 413) carry the CORS headers a browser needs.
+    app.add_middleware(DuplicateJsonKeysMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -113,7 +121,6 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

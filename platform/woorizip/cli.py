@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from woorizip.questions.cli import questions_app
 from woorizip.recommender import cli as recommender_cli
+from woorizip.recommender.questions_cli import questions_app
 from woorizip.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -26,18 +26,70 @@ app.add_typer(content_app, name="content")
 model_app = typer.Typer(help="The model registry: versions, aliases, rollback.", no_args_is_help=True)
 app.add_typer(questions_app, name="questions")
 app.add_typer(model_app, name="model")
+api_app = typer.Typer(help="The API contract: the OpenAPI document and the problem catalogue.", no_args_is_help=True)
+app.add_typer(api_app, name="api")
 app.command()(recommender_cli.simulate)
 app.command()(recommender_cli.evaluate)
 
 logger = logging.getLogger(__name__)
 
+_verbosity = [0]  # the global -v count, set by the callback before any command runs
 
-def configured_settings() -> Settings:
-    from woorizip.logs import configure_logging
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True, show_default=False, help="log INFO lines too (-v), DEBUG (-vv)"),
+    ] = 0,
+) -> None:
+    _verbosity[0] = verbose
+
+
+def verbosity() -> int:
+    """How many times -v was given (0: warnings and errors only)."""
+    return _verbosity[0]
+
+
+def configured_settings(*, service: bool = False) -> Settings:
+    """The settings, with this process's logging set up: the one place the commands configure logging.
+
+    A command logs `LEVEL name: message` lines for the person at the console, warnings and errors only
+    unless -v. A service (`serve`, `worker`) logs for a log collector: one JSON object per line (plain
+    text with WOORIZIP_LOG_JSON=false) at WOORIZIP_LOG_LEVEL, or lower with -v.
+    """
+    from woorizip.logs import configure_console_logging, configure_logging, console_level
 
     settings = get_settings()
-    configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    if not service:
+        configure_console_logging(verbosity=verbosity())
+        return settings
+    level: str | int = settings.log_level
+    if verbosity():
+        configured = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+        level = min(configured, console_level(verbosity()))
+    configure_logging(level=level, json_lines=settings.log_json)
     return settings
+
+
+def migrates_on_serve(settings: Settings) -> bool:
+    """Whether `serve` migrates the database itself: only the embedded one (database_url unset).
+
+    The embedded SQLite file belongs to this data directory, so a newcomer's `serve` comes up ready. An
+    external database is shared by every replica and migrated once, by `woorizip db upgrade`.
+    """
+    return settings.database_url is None
+
+
+def migrate_embedded_database(settings: Settings) -> None:
+    """Apply the migrations to the embedded database; nothing for an external one."""
+    if not migrates_on_serve(settings):
+        return
+    from woorizip.db import migrate
+
+    url = settings.resolved_database_url
+    migrate.upgrade(url=url)
+    logger.info("embedded database at revision %s: %s", migrate.current_revision_at(url), _redact(url))
 
 
 @db_app.command("upgrade")
@@ -73,10 +125,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port (default: settings)")] = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
 ) -> None:
-    """Run the API (auth, family, questions, media, notifications)."""
+    """Run the API (auth, family, questions, media, notifications); migrates the embedded database first."""
     import uvicorn
 
-    settings = configured_settings()
+    settings = configured_settings(service=True)
+    migrate_embedded_database(settings)
     uvicorn.run(
         "woorizip.app:create_app",
         factory=True,
@@ -95,7 +148,7 @@ def worker(
     """Run the background job worker (push delivery, reminders, media processing)."""
     from woorizip.queue import build_queue
 
-    queue = build_queue(configured_settings())
+    queue = build_queue(configured_settings(service=True))
     typer.echo(f"worker consuming the {queue.backend} queue with {threads} threads", err=True)
     queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
 
@@ -136,7 +189,7 @@ def prepare_installation(settings: Settings) -> None:
     from woorizip.backends import Backends
     from woorizip.content.embedded import ensure_server
     from woorizip.db import migrate
-    from woorizip.questions.service import load_question_bank
+    from woorizip.recommender.bank import load_question_bank
 
     typer.echo(f"data directory: {settings.data_dir.resolve()}")
     migrate.upgrade(url=settings.resolved_database_url)
@@ -198,3 +251,21 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@api_app.command("spec")
+def api_spec() -> None:
+    """Print the OpenAPI document (JSON), as /openapi.json serves it; nothing is started or connected."""
+    from woorizip.app import create_app
+
+    configured_settings()
+    typer.echo(json.dumps(create_app(Settings(_env_file=None)).openapi(), ensure_ascii=False, indent=2))
+
+
+@api_app.command("problems")
+def api_problems() -> None:
+    """Print the catalogue of problem types (docs/problems.md)."""
+    from woorizip.app import create_app
+    from woorizip.openapi import problem_catalogue_markdown
+
+    configured_settings()
+    create_app(Settings(_env_file=None))  # every domain declares its problems
+    typer.echo(problem_catalogue_markdown(), nl=False)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from woorizip import __version__
-from woorizip.backends import Backends
+from woorizip.dependencies import BackendsDep
+from woorizip.openapi import ContractRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=ContractRoute)
 
 
 class Liveness(BaseModel):
@@ -40,16 +41,8 @@ class Readiness(BaseModel):
     model: ServedModel | None = None
 
 
-def get_backends(request: Request) -> Backends:
-    backends: Backends = request.app.state.backends
-    return backends
-
-
-BackendsDep = Annotated[Backends, Depends(get_backends)]
-
-
 @router.get("/healthz", response_model=Liveness, summary="Liveness: the process serves requests")
-async def healthz() -> Liveness:
+async def liveness() -> Liveness:
     return Liveness(status="ok", version=__version__)
 
 
@@ -59,7 +52,7 @@ async def healthz() -> Liveness:
     summary="Readiness: every backing service answers (degraded when no model is served, but still ready)",
     responses={503: {"model": Readiness, "description": "At least one backing service does not answer"}},
 )
-async def readyz(request: Request, backends: BackendsDep) -> JSONResponse:
+async def readiness(request: Request, backends: BackendsDep) -> JSONResponse:
     statuses = await run_in_threadpool(backends.check)
     ready = all(status.ok for status in statuses)
     champion = getattr(request.app.state, "champion", None)

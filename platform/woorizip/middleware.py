@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from asgi_correlation_id import correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from woorizip.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from woorizip.problems import PAYLOAD_TOO_LARGE, PROBLEM_MEDIA_TYPE, problem_body
 
 
 class BodySizeLimitMiddleware:
@@ -60,16 +59,8 @@ class BodySizeLimitMiddleware:
         await self.app(scope, counting_receive, guarded_send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_TYPE_BASE + "payload-too-large",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": f"Request bodies are limited to {self.max_bytes} bytes.",
-                "instance": scope.get("path"),
-                "request_id": correlation_id.get(),
-            }
-        ).encode()
+        detail = f"Request bodies are limited to {self.max_bytes} bytes."
+        body = json.dumps(problem_body(PAYLOAD_TOO_LARGE, detail=detail, instance=scope.get("path"))).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),

@@ -51,7 +51,7 @@ def test_logins_per_account_are_limited_whatever_the_outcome(limited: Api) -> No
 
 def test_sign_ups_are_limited_per_client_ip_taken_from_a_trusted_proxy(limited: Api) -> None:
     def sign_up(ip: str, n: int) -> int:
-        body = {"email": f"kid{n}-{ip}@example.com", "password": "충분히 긴 비밀번호", "display_name": "아이"}
+        body = {"email": f"kid{n}-{ip}@example.com", "password": "충분히 긴 비밀번호랍니다", "display_name": "아이"}
         return limited.post("/v1/auth/signup", json=body, headers={"X-Forwarded-For": f"{ip}, 127.0.0.1"}).status_code
 
     # The proxy (127.0.0.1, trusted) appended itself; the client is the hop before it.

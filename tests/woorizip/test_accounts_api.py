@@ -54,7 +54,14 @@ def test_sign_up_profile_and_a_long_korean_passphrase(api: Api) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "slug"),
     [
-        ({"email": "a@example.com", "password": "짧다", "display_name": "아빠"}, 422, "weak-password"),
+        ({"email": "a@example.com", "password": "짧다", "display_name": "아빠"}, 422, "validation-error"),
+        ({"email": "a@example.com", "password": "12345678", "display_name": "아빠"}, 422, "validation-error"),
+        ({"email": "a@example.com", "password": "eleven char", "display_name": "아빠"}, 422, "validation-error"),
+        ({"email": "a@example.com", "password": "a@example.com", "display_name": "아빠"}, 422, "weak-password"),
+        ({"email": "dad.kim@example.com", "password": "DAD.KIM@EXAMPLE.COM", "display_name": "아빠"}, 422,
+         "weak-password"),
+        ({"email": "a@example.com", "password": "password1234", "display_name": "아빠"}, 422, "weak-password"),
+        ({"email": "a@example.com", "password": "Qwertyuiop123", "display_name": "아빠"}, 422, "weak-password"),
         ({"email": "not-an-email", "password": "long enough pass", "display_name": "아빠"}, 422, "validation-error"),
         ({"email": "a@example.com", "password": "long enough pass", "display_name": ""}, 422, "validation-error"),
         ({"email": "a@example.com", "password": "long enough pass", "display_name": "아빠", "role": "admin"}, 422,
@@ -67,7 +74,7 @@ def test_bad_sign_ups_are_refused(api: Api, body: dict[str, str], status: int, s
 
 def test_one_account_per_email_and_one_message_for_every_bad_login(api: Api) -> None:
     person = api.sign_up(email="dad@example.com")
-    again = {"email": "DAD@example.com", "password": "x" * 12, "display_name": "a"}
+    again = {"email": "DAD@example.com", "password": "엄마 아빠 사랑해요 정말로", "display_name": "a"}
     duplicate = api.post("/v1/auth/signup", json=again)
     assert_problem(duplicate, 409, "email-taken")
     wrong = api.post("/v1/auth/login", json={"email": person.email, "password": "wrong password!"})
@@ -137,7 +144,7 @@ def test_deletion_revokes_everything_and_export_lists_what_we_hold(api: Api) -> 
     export = api.get("/v1/me/export", headers=person.auth)
     assert export.status_code == 200
     body = export.json()
-    assert body["profile"]["email"] == person.email and len(body["sessions"]) == 1
+    assert body["account"]["profile"]["email"] == person.email and len(body["account"]["sessions"]) == 1
     assert [(f["family_name"], f["membership"]["role"]) for f in body["families"]] == [("우리집", "owner")]
     refused = httpx.post(api.base + "/v1/me/deletion", headers=person.auth, json={"password": "wrong password!"})
     assert_problem(refused, 403, "wrong-password")
@@ -194,3 +201,28 @@ def _long_ago() -> Any:
     from datetime import UTC, datetime, timedelta
 
     return datetime.now(UTC) - timedelta(hours=2)
+
+
+def test_a_password_change_that_fails_half_way_changes_nothing(
+    cache_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new hash is written and the other sessions revoked, then starting the new session fails."""
+    import woorizip.auth.service as auth_service
+
+    api = cache_api
+    person = api.sign_up()
+    laptop = api.post("/v1/auth/login", json={"email": person.email, "password": person.password}).json()
+
+    def broken_chain(**_: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(auth_service.refresh, "start_chain", broken_chain)
+    change = {"current_password": person.password, "new_password": "새 비밀번호는 더 길어요"}
+    failed = httpx.post(api.base + "/v1/me/password", headers=person.auth, json=change)
+    assert_problem(failed, 500, "internal-error")
+    monkeypatch.undo()
+    # The old password still signs in, and every session, this one and the laptop's, still works.
+    assert api.get("/v1/me", headers=person.auth).status_code == 200
+    assert api.get("/v1/me", headers={"Authorization": f"Bearer {laptop['access_token']}"}).status_code == 200
+    assert api.post("/v1/auth/refresh", json={"refresh_token": laptop["refresh_token"]}).status_code == 200
+    assert api.log_in(person).status_code == 200

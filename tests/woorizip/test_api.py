@@ -129,7 +129,7 @@ def test_405_is_problem_json_with_allow(api: str) -> None:
     response = httpx.delete(f"{api}/healthz")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 def test_unexpected_error_is_500_problem_without_internals(api: str) -> None:

@@ -15,8 +15,25 @@ WOORIZIP = str(Path(sys.executable).with_name("woorizip"))
 
 
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "WOORIZIP_DATA_DIR": str(data_dir), "WOORIZIP_LOG_JSON": "false", **env}
+    environment = {**os.environ, "WOORIZIP_DATA_DIR": str(data_dir), **env}
     return subprocess.run([WOORIZIP, *args], env=environment, capture_output=True, text=True, timeout=300)
+
+
+def json_log_lines(*outputs: str) -> list[str]:
+    return [line for output in outputs for line in output.splitlines() if line.lstrip().startswith("{")]
+
+
+def test_commands_log_plain_warnings_only_unless_verbose(tmp_path: Path) -> None:
+    quiet = run("db", "upgrade", data_dir=tmp_path / "quiet", WOORIZIP_LOG_JSON="true")  # JSON is for services
+    assert quiet.returncode == 0, quiet.stderr
+    assert json_log_lines(quiet.stderr) == []
+    assert [line for line in quiet.stderr.splitlines() if line.startswith("INFO")] == []
+
+    verbose = run("-v", "db", "upgrade", data_dir=tmp_path / "verbose", WOORIZIP_LOG_JSON="true")
+    assert verbose.returncode == 0, verbose.stderr
+    assert json_log_lines(verbose.stderr) == []
+    assert "INFO alembic.runtime.migration: Running upgrade  -> 0001" in verbose.stderr
+    assert verbose.stdout.startswith("database at revision")
 
 
 def test_doctor_json_reports_each_backend_and_fails_before_migration(data_dir: Path, mongo_url: str) -> None:
@@ -54,6 +71,7 @@ def test_demo_prepares_the_embedded_installation_end_to_end(data_dir: Path, tmp_
         assert "✓ tomorrow's questions:" in result.stdout
         assert "MLflow UI:" in result.stdout and "Prefect UI:" in result.stdout
         assert (tmp_path / "models" / "CHAMPION.md").is_file()
+        assert json_log_lines(result.stdout, result.stderr) == [], "the console is for a person: no JSON log lines"
         again = run("demo", "--no-serve", data_dir=data_dir, WOORIZIP_MODELS_DIR=models)
         assert again.returncode == 0, again.stdout + again.stderr[-3000:]
         assert "✓ question bank: 616 questions (0 new, 0 updated)" in again.stdout

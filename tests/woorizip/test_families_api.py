@@ -55,7 +55,7 @@ def test_create_read_and_configure_a_family(live: Live) -> None:
         "19:30",
         ["memories"],
     )
-    assert [f["id"] for f in api.ok(mom, "GET", "/v1/families")] == [created["id"], second["id"]]
+    assert [f["id"] for f in api.ok(mom, "GET", "/v1/families")["items"]] == [created["id"], second["id"]]
 
     updated = api.ok(mom, "PATCH", family, {"name": "행복한 우리집", "timezone": "Europe/Berlin",
                                             "question_time": "21:05", "interests": ["dreams", "gratitude"],
@@ -97,7 +97,7 @@ def test_family_ids_never_reveal_other_families(live: Live) -> None:
         api.call(mom, "DELETE", f"/v1/families/{family}/members/{uuid.uuid4().hex}"), 404, "member-not-found"
     )
     assert_problem(api.call(None, "GET", f"/v1/families/{family}"), 401, "unauthorized")
-    assert api.ok(stranger, "GET", "/v1/families") == []
+    assert api.ok(stranger, "GET", "/v1/families") == {"items": [], "next_cursor": None}
 
 
 def test_invitations_from_creation_to_every_refusal(live: Live) -> None:
@@ -144,7 +144,7 @@ def test_invitations_from_creation_to_every_refusal(live: Live) -> None:
              .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))  # fmt: skip
     assert_problem(api.call(late, "POST", f"/v1/invitations/{expired['code']}/accept"), 410, "invitation-expired")
 
-    listed = {row["id"]: row for row in api.ok(mom, "GET", invites)}
+    listed = {row["id"]: row for row in api.ok(mom, "GET", invites)["items"]}
     assert listed[invitation["id"]]["uses"] == 1 and listed[revoked["id"]]["revoked_at"] is not None
     assert_problem(api.call(dad, "GET", invites), 403, "forbidden-role")
     assert_problem(api.call(dad, "POST", invites, {}), 403, "forbidden-role")
@@ -205,19 +205,20 @@ def test_members_managed_children_ownership_and_soft_removal(live: Live) -> None
     assert_problem(api.call(mom, "POST", f"{base}/ownership", {"member_id": managed["id"]}), 409, "managed-profile")
     assert_problem(api.call(mom, "POST", f"{base}/ownership", {"member_id": mom_id}), 409, "already-owner")
     assert_problem(api.call(mom, "POST", f"{base}/ownership", {"member_id": "x"}), 422, "validation-error")
-    roles = {m["id"]: m["role"] for m in api.ok(mom, "POST", f"{base}/ownership", {"member_id": dad_id})}
-    assert roles[dad_id] == "owner" and roles[mom_id] == "guardian"
+    transferred = api.ok(mom, "POST", f"{base}/ownership", {"member_id": dad_id})
+    assert (transferred["owner"]["id"], transferred["owner"]["role"]) == (dad_id, "owner")
+    assert (transferred["previous_owner"]["id"], transferred["previous_owner"]["role"]) == (mom_id, "guardian")
     assert_problem(api.call(mom, "DELETE", f"{base}/members/{dad_id}"), 409, "owner-cannot-be-removed")
 
     # Removal and leaving are soft, and the removed member's valid token stops working at once.
     assert api.call(mom, "DELETE", f"{base}/members/{teen_id}").status_code == 204
     assert_problem(api.call(teen, "GET", base), 404, "family-not-found")
     assert_problem(api.call(teen, "POST", f"{base}/leave"), 404, "family-not-found")
-    assert api.ok(teen, "GET", "/v1/families") == []
+    assert api.ok(teen, "GET", "/v1/families")["items"] == []
     assert api.ok(teen, "GET", "/v1/me")["id"] == teen.id  # the account itself is fine
     assert api.call(mom, "POST", f"{base}/leave").status_code == 204
     assert_problem(api.call(mom, "GET", base), 404, "family-not-found")
-    members = api.ok(dad, "GET", f"{base}/members")
+    members = api.ok(dad, "GET", f"{base}/members")["items"]
     assert {m["nickname"] for m in members} == {"아빠", "막내", "할아버지"}
     assert [m["role"] for m in members if m["user_id"] == dad.id] == ["owner"]
 
@@ -225,8 +226,8 @@ def test_members_managed_children_ownership_and_soft_removal(live: Live) -> None
         rows = session.scalars(sa.select(FamilyMember).where(FamilyMember.family_id == family)).all()
         assert len(rows) == 5 and sum(row.removed_at is not None for row in rows) == 2
         exported = service.families_of(session=session, user_id=teen.id)
-        assert [(e["family_id"], e["removed_at"] is not None) for e in exported] == [(family, True)]
-        assert len(service.member_profiles(session=session, family_id=family)) == 3
+        assert [(e.family_id, e.removed_at is not None) for e in exported] == [(family, True)]
+        assert len(service.active_members(session=session, family_id=family)) == 3
 
     # Back in by a new invitation: a new active membership, the old row stays.
     api.join(family, dad, teen)
@@ -251,6 +252,6 @@ def test_concurrent_accepts_never_exceed_max_uses(live: Live) -> None:
         if response.status_code != 201:
             assert response.status_code in (409, 410)
             assert_problem(response, response.status_code)
-    listed = api.ok(mom, "GET", f"/v1/families/{family}/invitations")
+    listed = api.ok(mom, "GET", f"/v1/families/{family}/invitations")["items"]
     assert listed[0]["uses"] == 3
-    assert len(api.ok(mom, "GET", f"/v1/families/{family}/members")) == 4
+    assert len(api.ok(mom, "GET", f"/v1/families/{family}/members")["items"]) == 4

@@ -225,7 +225,7 @@ class Families(RuleBasedStateMachine):
     def exactly_one_owner_and_the_model_matches(self) -> None:
         for model in self.families:
             owner = next(person for person, (_, role) in model.members.items() if role == "owner")
-            members = self.api.ok(self.people[owner], "GET", f"/v1/families/{model.id}/members")
+            members = self.api.ok(self.people[owner], "GET", f"/v1/families/{model.id}/members")["items"]
             assert [m["role"] for m in members].count("owner") == 1
             by_id = {m["id"]: m["role"] for m in members}
             expected = dict(model.members.values())
@@ -238,7 +238,7 @@ class Families(RuleBasedStateMachine):
             if not model.invites:
                 continue
             owner = next(person for person, (_, role) in model.members.items() if role == "owner")
-            for row in self.api.ok(self.people[owner], "GET", f"/v1/families/{model.id}/invitations"):
+            for row in self.api.ok(self.people[owner], "GET", f"/v1/families/{model.id}/invitations")["items"]:
                 assert 0 <= row["uses"] <= row["max_uses"]
 
     @invariant()

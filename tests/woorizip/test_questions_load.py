@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from recsys.catalog import QuestionBank, load_bank
 from tests.recsys.banks import synthetic_questions, write_bank, write_jsonl
-from woorizip.questions.cli import questions_app
-from woorizip.questions.service import HASH_FIELD, LoadReport, content_hash, load_question_bank
+from woorizip.recommender.bank import HASH_FIELD, LoadReport, content_hash, load_question_bank
+from woorizip.recommender.questions_cli import questions_app
 from woorizip.settings import get_settings
 
 

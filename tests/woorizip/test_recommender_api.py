@@ -132,9 +132,9 @@ def test_the_ranking_preview_lists_the_best_questions(installation: Installation
     ("path", "params", "status", "slug"),
     [
         ("/families/not%20an%20id!/daily-question", {}, 422, "validation-error"),
-        ("/families/f-unknown/daily-question", {}, 404, "family-not-found"),
-        ("/families/{family}/daily-question", {"day": "2020-01-01"}, 422, "day-out-of-range"),
-        ("/families/{family}/ranking", {"day": "tomorrow"}, 422, "validation-error"),
+        ("/families/f-unknown/daily-question", {}, 404, "unknown-family"),
+        ("/families/{family}/daily-question", {"day": "2020-01-01"}, 422, "validation-error"),
+        ("/families/{family}/ranking", {"day": "yesterday"}, 422, "validation-error"),
         ("/families/{family}/ranking", {"k": 0}, 422, "validation-error"),
     ],
 )

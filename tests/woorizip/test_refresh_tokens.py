@@ -36,7 +36,7 @@ def sessions(request: pytest.FixtureRequest, make_settings: SettingsFactory) -> 
 
 
 def test_rotation_hands_out_a_new_token_each_time(sessions: sessionmaker[Session]) -> None:
-    with sessions() as session:
+    with sessions.begin() as session:
         first = start_chain(session=session, user_id="u1", now=NOW)
         second = rotate(session=session, token=first.token, now=NOW + timedelta(minutes=20))
         third = rotate(session=session, token=second.token, now=NOW + timedelta(minutes=40))
@@ -45,7 +45,7 @@ def test_rotation_hands_out_a_new_token_each_time(sessions: sessionmaker[Session
 
 
 def test_reuse_revokes_the_whole_chain(sessions: sessionmaker[Session]) -> None:
-    with sessions() as session:
+    with sessions.begin() as session:
         first = start_chain(session=session, user_id="u1", now=NOW)
         second = rotate(session=session, token=first.token, now=NOW)
         with pytest.raises(RefreshError, match="reused"):
@@ -57,7 +57,7 @@ def test_reuse_revokes_the_whole_chain(sessions: sessionmaker[Session]) -> None:
 
 
 def test_chains_have_an_absolute_lifetime(sessions: sessionmaker[Session]) -> None:
-    with sessions() as session:
+    with sessions.begin() as session:
         token = start_chain(session=session, user_id="u1", now=NOW).token
         for day in range(1, 30):
             token = rotate(session=session, token=token, now=NOW + timedelta(days=day)).token
@@ -66,7 +66,7 @@ def test_chains_have_an_absolute_lifetime(sessions: sessionmaker[Session]) -> No
 
 
 def test_unknown_token_and_logout_everywhere(sessions: sessionmaker[Session]) -> None:
-    with sessions() as session:
+    with sessions.begin() as session:
         with pytest.raises(RefreshError, match="unknown"):
             rotate(session=session, token="made-up", now=NOW)
         a = start_chain(session=session, user_id="u1", now=NOW)
@@ -82,13 +82,13 @@ def test_unknown_token_and_logout_everywhere(sessions: sessionmaker[Session]) ->
 
 
 def test_two_simultaneous_refreshes_exactly_one_wins(sessions: sessionmaker[Session]) -> None:
-    with sessions() as session:
+    with sessions.begin() as session:
         token = start_chain(session=session, user_id="u1", now=NOW).token
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
     def refresh() -> None:
-        with sessions() as session:
+        with sessions.begin() as session:
             barrier.wait()
             try:
                 rotate(session=session, token=token, now=NOW)

@@ -21,9 +21,8 @@ from tests.woorizip.live import serve
 from woorizip.app import create_app
 from woorizip.auth.social.providers import JwksCache
 from woorizip.auth.social.service import revoke_provider_grants
-from woorizip.auth.social.settings import AppleSettings, GoogleSettings, KakaoSettings, NaverSettings, SocialSettings
 from woorizip.db import migrate
-from woorizip.settings import Settings
+from woorizip.settings import AppleSettings, GoogleSettings, KakaoSettings, NaverSettings, Settings, SocialSettings
 
 CLIENTS = {"google": "google-web", "apple": "app.woorizip.web", "kakao": "kakao-rest", "naver": "naver-web"}
 # What the mobile apps' SDKs put into `aud`: not the web client id.
@@ -177,7 +176,7 @@ def test_app_flow_creates_an_account_once_and_signs_the_same_user_in_again(env: 
     assert me["id"] == first["user_id"] and me["display_name"] == ("우리집 가족" if provider == "apple" else "엄마")
     # Naver vouches for no e-mail, so none becomes the account's.
     assert (me["email"] is None) == (provider == "naver")
-    identities = env.api.get("/v1/me/identities", headers=bearer(again)).json()
+    identities = env.api.get("/v1/me/identities", headers=bearer(again)).json()["items"]
     assert [(i["provider"], i["subject"]) for i in identities] == [(provider, subject)]
 
 
@@ -233,8 +232,17 @@ def test_bad_and_expired_access_tokens_are_refused(env: Env, provider: str) -> N
 
 def test_garbage_and_unknown_providers_never_500(env: Env) -> None:
     assert_problem(env.sign_in("google", id_token="not.a.jwt-at-all", nonce="n" * 10), 401, "invalid-id-token")
-    assert_problem(env.sign_in("myspace", access_token="x" * 20), 404, "unknown-provider")
+    # A provider we do not know is not in the path's enum; one we know but did not set up is 404.
+    assert_problem(env.sign_in("myspace", access_token="x" * 20), 422, "validation-error")
     assert_problem(env.sign_in("google", access_token="x" * 20), 401, "invalid-access-token")
+    app = env.api.app
+    app.state.social_settings = env.settings.model_copy(
+        update={"kakao": env.settings.kakao.model_copy(update={"client_id": ""})}
+    )
+    try:
+        assert_problem(env.sign_in("kakao", access_token="x" * 20), 404, "unknown-provider")
+    finally:
+        app.state.social_settings = env.settings
 
 
 def test_provider_outage_is_a_502(env: Env) -> None:
@@ -384,7 +392,8 @@ def test_unlinking_never_removes_the_last_way_to_sign_in(env: Env) -> None:
     naver = new_subject(env, "naver")
     linked = env.api.post("/v1/me/identities/naver", json=proof(env, "naver", naver), headers=auth)
     assert linked.status_code == 201, linked.text
-    assert {i["provider"] for i in env.api.get("/v1/me/identities", headers=auth).json()} == {"google", "naver"}
+    identities = env.api.get("/v1/me/identities", headers=auth).json()["items"]
+    assert {i["provider"] for i in identities} == {"google", "naver"}
     assert httpx.delete(env.api.base + "/v1/me/identities/google", headers=auth).status_code == 204
     assert_problem(httpx.delete(env.api.base + "/v1/me/identities/google", headers=auth), 404, "identity-not-found")
     assert_problem(httpx.delete(env.api.base + "/v1/me/identities/naver", headers=auth), 409, "last-sign-in-method")

@@ -16,7 +16,7 @@ from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import Request
 
-from woorizip.problems import ProblemError
+from woorizip.problems import TOO_MANY_REQUESTS, ProblemError
 from woorizip.settings import Settings
 
 
@@ -74,7 +74,6 @@ class RateLimiter:
     def _refusal(self, item: RateLimitItem, *key: str) -> ProblemError:
         reset = self._limiter.get_window_stats(item, *key).reset_time
         retry = max(1, math.ceil(reset - time.time()))
-        return ProblemError(
-            status=429, slug="too-many-requests", detail=f"too many attempts: try again in {retry} s",
-            headers={"Retry-After": str(retry)},
-        )  # fmt: skip
+        return TOO_MANY_REQUESTS.error(
+            f"too many attempts: try again in {retry} s", headers={"Retry-After": str(retry)}
+        )

@@ -65,15 +65,18 @@ def _store(
 
 
 def start_chain(*, session: Session, user_id: str, now: datetime | None = None) -> IssuedRefresh:
-    """A new chain for a fresh login; commits."""
+    """A new chain for a fresh login (flushed; the caller commits)."""
     now = now or datetime.now(UTC)
     issued = _store(session, user_id=user_id, chain_id=uuid.uuid4().hex, chain_expires_at=now + CHAIN_LIFETIME, now=now)
-    session.commit()
+    session.flush()
     return issued
 
 
 def rotate(*, session: Session, token: str, now: datetime | None = None) -> IssuedRefresh:
-    """Exchange a refresh token for the next one of its chain; commits. Raises RefreshError."""
+    """Exchange a refresh token for the next one of its chain (flushed). Raises RefreshError.
+
+    A RefreshError with `revoked_chain` has revoked that chain: the caller commits that revocation.
+    """
     now = now or datetime.now(UTC)
     current = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == _digest(token))).one_or_none()
     if current is None:
@@ -92,7 +95,6 @@ def rotate(*, session: Session, token: str, now: datetime | None = None) -> Issu
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         # Another request used it between our read and our write: the same reuse, seen concurrently.
-        session.rollback()
         revoke_chain(session=session, chain_id=current.chain_id, now=now)
         raise RefreshError("refresh token reused: the session is revoked", revoked_chain=current.chain_id)
     issued = _store(
@@ -102,17 +104,17 @@ def rotate(*, session: Session, token: str, now: datetime | None = None) -> Issu
         chain_expires_at=_aware(current.chain_expires_at),
         now=now,
     )
-    session.commit()
+    session.flush()
     return issued
 
 
 def revoke_chain(*, session: Session, chain_id: str, now: datetime | None = None) -> int:
-    """Revoke every token of one chain (logout, reuse); commits; returns how many rows it marked."""
+    """Revoke every token of one chain (logout, reuse); returns how many rows it marked."""
     return _revoke(session, RefreshToken.chain_id == chain_id, now=now)
 
 
 def revoke_user(*, session: Session, user_id: str, now: datetime | None = None) -> list[str]:
-    """Revoke every chain of a user (password change, account deletion); commits; returns the chains it ended."""
+    """Revoke every chain of a user (password change, account deletion); returns the chains it ended."""
     chains = session.scalars(
         select(RefreshToken.chain_id).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
     ).all()
@@ -126,5 +128,4 @@ def _revoke(session: Session, selection: ColumnElement[bool], *, now: datetime |
         .where(selection, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now or datetime.now(UTC))
     )
-    session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-# Length is checked by the password policy (characters, not bytes: 64 Hangul are 192 bytes).
-Password = Annotated[str, Field(min_length=1, max_length=1024)]
+from woorizip.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from woorizip.text import SingleLine
+
+# email-validator refuses the special-use domains (RFC 6761) that `format: email` alone would allow.
+_SPECIAL_USE = "|".join("".join(f"[{c.upper()}{c}]" for c in name) for name in SPECIAL_USE_DOMAIN_NAMES)
+Email = Annotated[
+    EmailStr,
+    Field(max_length=254, json_schema_extra={"pattern": rf"^(?![\s\S]*\.(?:{_SPECIAL_USE})\.?$)[\s\S]+$"}),
+]
+DisplayName = Annotated[str, SingleLine(min_length=1, max_length=64)]
+# Characters, not bytes (64 Hangul are 192 bytes); the policy also refuses the e-mail and common passwords.
+NewPassword = Annotated[
+    str,
+    Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH,
+          description="12 to 1,024 characters of any script; not the e-mail, not a common password"),
+]  # fmt: skip
+# What is checked against a stored hash: accounts made before the rule may have shorter passwords.
+Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
 
 
 class Strict(BaseModel):
@@ -17,13 +33,13 @@ class Strict(BaseModel):
 
 
 class SignUp(Strict):
-    email: EmailStr
-    password: Password
+    email: Email
+    password: NewPassword
     display_name: DisplayName
 
 
 class Login(Strict):
-    email: EmailStr
+    email: Email
     password: Password
 
 
@@ -33,7 +49,7 @@ class RefreshRequest(Strict):
 
 class PasswordChange(Strict):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class AccountDeletion(Strict):
@@ -69,8 +85,17 @@ class Deleted(BaseModel):
     recoverable_until: datetime
 
 
-class Export(BaseModel):
-    exported_at: datetime
+class ExportedSession(BaseModel):
+    """One sign-in session (a refresh-token chain) of the account."""
+
+    session: str
+    issued_at: datetime | None
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class AccountExport(BaseModel):
+    """What the accounts domain holds about an account."""
+
     profile: Profile
-    sessions: list[dict[str, Any]]
-    families: list[dict[str, Any]] = Field(default_factory=list)
+    sessions: list[ExportedSession]

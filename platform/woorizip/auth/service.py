@@ -1,7 +1,9 @@
 """Accounts: sign-up, login, sessions, profile, password change, deletion and export.
 
-Every function takes its collaborators by keyword; errors are ProblemErrors with stable slugs
-(docs in the README), and one message for "no such e-mail" and "wrong password".
+Every function takes its collaborators by keyword and only flushes: the caller's unit of work commits
+once. Writes to the cache that must follow the data (denying revoked sessions) wait for that commit
+(`after_commit`), so a failure half-way changes nothing anywhere. One message for "no such e-mail"
+and "wrong password".
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from woorizip.auth import refresh
+from woorizip.auth import errors, refresh
 from woorizip.auth.denylist import DenyList
 from woorizip.auth.models import RefreshToken, User
 from woorizip.auth.passwords import PasswordHasher, PasswordPolicyError
-from woorizip.auth.schemas import Deleted, Export, Profile, Tokens
+from woorizip.auth.schemas import AccountExport, Deleted, ExportedSession, Profile, Tokens
 from woorizip.auth.tokens import AccessClaims, TokenService
-from woorizip.family.service import families_of
+from woorizip.db.transaction import after_commit
 from woorizip.problems import ProblemError
 
 RECOVERABLE_FOR = timedelta(days=30)
@@ -28,11 +30,11 @@ SESSION_CLAIM = "sid"  # the refresh chain an access token belongs to (set in is
 
 
 def _policy(error: PasswordPolicyError) -> ProblemError:
-    return ProblemError(status=422, slug="weak-password", detail=str(error))
+    return errors.WEAK_PASSWORD.error(str(error))
 
 
 def _bad_credentials() -> ProblemError:
-    return ProblemError(status=401, slug="invalid-credentials", detail="e-mail or password is wrong")
+    return errors.INVALID_CREDENTIALS.error("e-mail or password is wrong")
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -59,7 +61,7 @@ def issue_tokens(
 
 def sign_up(*, session: Session, hasher: PasswordHasher, email: str, password: str, display_name: str) -> User:
     try:
-        password_hash = hasher.hash(password)
+        password_hash = hasher.hash(password, email=email)
     except PasswordPolicyError as error:
         raise _policy(error) from None
     user = User(
@@ -68,10 +70,9 @@ def sign_up(*, session: Session, hasher: PasswordHasher, email: str, password: s
     )  # fmt: skip
     session.add(user)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
-        raise ProblemError(status=409, slug="email-taken", detail="an account with this e-mail exists") from None
+        raise errors.EMAIL_TAKEN.error("an account with this e-mail exists") from None
     return user
 
 
@@ -85,7 +86,7 @@ def log_in(*, session: Session, hasher: PasswordHasher, email: str, password: st
         raise _bad_credentials()
     if verification.new_hash:
         user.password_hash = verification.new_hash
-        session.commit()
+        session.flush()
     return user
 
 
@@ -94,13 +95,13 @@ def rotate_session(*, session: Session, tokens: TokenService, deny_list: DenyLis
         issued = refresh.rotate(session=session, token=refresh_token)
     except refresh.RefreshError as error:
         if error.revoked_chain:
-            # A replayed refresh token means it leaked: the session's access tokens die with it.
-            deny_list.deny_sessions([error.revoked_chain])
-        raise ProblemError(status=401, slug="invalid-refresh-token", detail=error.reason) from None
+            # A replayed refresh token means it leaked: the session ends, and that refusal is kept.
+            chain = error.revoked_chain
+            after_commit(session, lambda: deny_list.deny_sessions([chain]))
+        raise errors.INVALID_REFRESH_TOKEN.error(error.reason, keep_changes=error.revoked_chain is not None) from None
     user = session.get(User, issued.user_id)
     if user is None or user.deleted_at is not None:
-        refresh.revoke_chain(session=session, chain_id=issued.chain_id)
-        raise ProblemError(status=401, slug="invalid-refresh-token", detail="the account is deleted")
+        raise errors.INVALID_REFRESH_TOKEN.error("the account is deleted")
     return issue_tokens(session=session, tokens=tokens, user_id=user.id, chain=issued)
 
 
@@ -108,8 +109,9 @@ def log_out(*, session: Session, deny_list: DenyList, claims: AccessClaims) -> N
     chain = claims.extra.get(SESSION_CLAIM)
     if isinstance(chain, str):
         refresh.revoke_chain(session=session, chain_id=chain)
-        deny_list.deny_sessions([chain])  # every access token of this session, not only the one shown
-    deny_list.deny(claims)
+        # every access token of this session, not only the one shown
+        after_commit(session, lambda: deny_list.deny_sessions([chain]))
+    after_commit(session, lambda: deny_list.deny(claims))
 
 
 def change_password(
@@ -118,13 +120,14 @@ def change_password(
 ) -> Tokens:  # fmt: skip
     """Every other session ends at once; the caller gets a fresh one."""
     if user.password_hash is None or not hasher.verify(current_password, user.password_hash).ok:
-        raise ProblemError(status=403, slug="wrong-password", detail="the current password is wrong")
+        raise errors.WRONG_PASSWORD.error("the current password is wrong")
     try:
-        user.password_hash = hasher.hash(new_password)
+        user.password_hash = hasher.hash(new_password, email=user.email)
     except PasswordPolicyError as error:
         raise _policy(error) from None
-    session.commit()
-    deny_list.deny_sessions(refresh.revoke_user(session=session, user_id=user.id))
+    session.flush()
+    ended = refresh.revoke_user(session=session, user_id=user.id)
+    after_commit(session, lambda: deny_list.deny_sessions(ended))
     return issue_tokens(session=session, tokens=tokens, user_id=user.id)
 
 
@@ -133,26 +136,28 @@ def delete_account(
 ) -> Deleted:
     """Soft-delete (recoverable for 30 days, then purged); every session ends at once."""
     if user.password_hash is not None and (password is None or not hasher.verify(password, user.password_hash).ok):
-        raise ProblemError(status=403, slug="wrong-password", detail="confirm the deletion with your password")
+        raise errors.WRONG_PASSWORD.error("confirm the deletion with your password")
     now = datetime.now(UTC)
     user.deleted_at = now
-    session.commit()
-    deny_list.deny_sessions(refresh.revoke_user(session=session, user_id=user.id))
+    session.flush()
+    ended = refresh.revoke_user(session=session, user_id=user.id)
+    after_commit(session, lambda: deny_list.deny_sessions(ended))
     return Deleted(deleted_at=now, recoverable_until=now + RECOVERABLE_FOR)
 
 
-def export_account(*, session: Session, user: User) -> Export:
-    """Everything we hold about the account (Korean privacy law's access right), as JSON."""
+def export_account(*, session: Session, user: User) -> AccountExport:
+    """What the accounts domain holds about the account (Korean privacy law's access right)."""
     chains = session.scalars(select(RefreshToken).where(RefreshToken.user_id == user.id)).all()
     sessions = [
-        {"session": token.chain_id, "issued_at": _utc(token.issued_at), "used_at": _utc(token.used_at),
-         "revoked_at": _utc(token.revoked_at)}
+        ExportedSession(
+            session=token.chain_id,
+            issued_at=_utc(token.issued_at),
+            used_at=_utc(token.used_at),
+            revoked_at=_utc(token.revoked_at),
+        )
         for token in chains
-    ]  # fmt: skip
-    return Export(
-        exported_at=datetime.now(UTC), profile=profile_of(user), sessions=sessions,
-        families=families_of(session=session, user_id=user.id),
-    )  # fmt: skip
+    ]
+    return AccountExport(profile=profile_of(user), sessions=sessions)
 
 
 @cache

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from woorizip.db.transaction import install_hooks
+
 
 def build_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL and foreign keys so several processes can share it."""
@@ -31,7 +33,9 @@ def build_engine(url: str) -> Engine:
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    install_hooks(factory)
+    return factory
 
 
 def ping(engine: Engine) -> None:

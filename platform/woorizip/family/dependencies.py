@@ -13,19 +13,22 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from woorizip.auth.dependencies import CurrentUser, DbSession
+from woorizip.auth.dependencies import CurrentUser
+from woorizip.dependencies import DbSession
 from woorizip.family import service
+from woorizip.family.errors import FAMILY_NOT_FOUND, FORBIDDEN_ROLE
 from woorizip.family.schemas import HEX_ID, Role
 from woorizip.family.service import Membership
-from woorizip.problems import ProblemError
+from woorizip.problems import raises
 
 FamilyId = Annotated[str, Path(pattern=HEX_ID, description="32 lowercase hex characters")]
 
 
+@raises(FAMILY_NOT_FOUND)
 def family_membership(family_id: FamilyId, user: CurrentUser, session: DbSession) -> Membership:
     found = service.active_membership(session=session, family_id=family_id, user_id=user.id)
     if found is None:
-        raise ProblemError(status=404, slug="family-not-found", detail="no such family among yours")
+        raise FAMILY_NOT_FOUND.error("no such family among yours")
     family, member = found
     return Membership(family=family, member=member, user=user)
 
@@ -37,16 +40,14 @@ def require_role(*roles: Role) -> Callable[[Membership], Membership]:
     """A dependency: my active membership, refused with 403 when my role is not one of `roles`."""
     allowed = frozenset(roles)
 
+    @raises(FORBIDDEN_ROLE)
     def check(membership: FamilyMember) -> Membership:
         if membership.member.role not in allowed:
-            raise ProblemError(
-                status=403, slug="forbidden-role",
-                detail=f"this needs one of the roles: {', '.join(sorted(allowed))}",
-            )  # fmt: skip
+            raise FORBIDDEN_ROLE.error(f"this needs one of the roles: {', '.join(sorted(allowed))}")
         return membership
 
     return check
 
 
-FamilyManager = Annotated[Membership, Depends(require_role("owner", "guardian"))]
-FamilyOwner = Annotated[Membership, Depends(require_role("owner"))]
+FamilyManager = Annotated[Membership, Depends(require_role(Role.OWNER, Role.GUARDIAN))]
+FamilyOwner = Annotated[Membership, Depends(require_role(Role.OWNER))]

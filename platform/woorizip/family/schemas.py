@@ -1,36 +1,75 @@
-"""Request and response bodies of the family routes (unknown fields are refused)."""
+"""Request and response bodies of the family routes: unknown fields are refused, numbers and booleans are
+strict, and every constraint the server checks is stated in the schema."""
 
 from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime
-from functools import cache
-from typing import Annotated, Literal
+from enum import Enum, StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from recsys.catalog.schema import Category
+from woorizip.pagination import Page
+from woorizip.text import SingleLine
 
 HEX_ID = r"^[0-9a-f]{32}$"
 Id = Annotated[str, Field(pattern=HEX_ID, examples=["0123456789abcdef0123456789abcdef"])]
-FamilyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Nickname = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-BirthYear = Annotated[int, Field(ge=1900, le=2100)]
+FamilyName = Annotated[str, SingleLine(min_length=1, max_length=40)]
+Nickname = Annotated[str, SingleLine(min_length=1, max_length=20)]
+# Nobody is born in the future; the bound is the current year when the process started.
+BirthYear = Annotated[StrictInt, Field(ge=1900, le=date.today().year)]
 QuestionTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["08:00"])]
-Categories = Annotated[list[Category], Field(max_length=len(Category))]
-Role = Literal["owner", "guardian", "member", "child"]
 
 
-@cache
-def _zones() -> frozenset[str]:
+class Role(StrEnum):
+    """A member's place in the family: exactly one owner; owner and guardians manage it."""
+
+    OWNER = "owner"
+    GUARDIAN = "guardian"
+    MEMBER = "member"
+    CHILD = "child"
+
+
+class AssignableRole(StrEnum):
+    """The roles the owner or a guardian can give a member (ownership moves by transfer only)."""
+
+    GUARDIAN = "guardian"
+    MEMBER = "member"
+    CHILD = "child"
+
+
+class InvitationRole(StrEnum):
+    """The role an invitation gives whoever accepts it."""
+
+    MEMBER = "member"
+    GUARDIAN = "guardian"
+
+
+class ManagedRole(StrEnum):
+    """The role of a profile without an account."""
+
+    CHILD = "child"
+    MEMBER = "member"
+
+
+def _zone_names() -> dict[str, str]:
     # A closed list, not ZoneInfo(name): that would also accept file-system paths and odd aliases.
-    return frozenset(zoneinfo.available_timezones())
+    return {name: name for name in sorted(zoneinfo.available_timezones()) if name not in ("Factory", "localtime")}
 
 
-def _check_timezone(name: str | None) -> str | None:
-    if name is not None and name not in _zones():
-        raise ValueError(f"unknown IANA time zone {name!r} (e.g. 'Asia/Seoul')")
-    return name
+TimeZone = Enum("TimeZone", _zone_names(), type=str)  # type: ignore[misc]
+TimeZone.__doc__ = "An IANA time zone name, e.g. Asia/Seoul."
+
+
+def _unique(values: list[Category] | None) -> list[Category] | None:
+    if values is not None and len(set(values)) != len(values):
+        raise ValueError("each category may be listed once")
+    return values
+
+
+Categories = Annotated[list[Category], Field(max_length=len(Category), json_schema_extra={"uniqueItems": True})]
 
 
 def _check_categories(interests: list[Category] | None, blocked: list[Category] | None) -> None:
@@ -44,9 +83,11 @@ class Strict(BaseModel):
 
 
 class Birthday(Strict):
-    month: Annotated[int, Field(ge=1, le=12)]
-    day: Annotated[int, Field(ge=1, le=31)]
-    lunar: bool = False
+    """A birthday without a year; a lunar one is celebrated on its solar date of each year."""
+
+    month: Annotated[StrictInt, Field(ge=1, le=12)]
+    day: Annotated[StrictInt, Field(ge=1, le=31)]
+    lunar: StrictBool = False
 
     @model_validator(mode="after")
     def _real_day(self) -> Birthday:
@@ -61,14 +102,14 @@ class Birthday(Strict):
 
 class FamilyCreate(Strict):
     name: FamilyName
-    timezone: str = "Asia/Seoul"
+    timezone: TimeZone = TimeZone("Asia/Seoul")
     question_time: QuestionTime = "08:00"
     interests: Categories = Field(default_factory=list)
     blocked_categories: Categories = Field(default_factory=list)
     nickname: Nickname | None = Field(default=None, description="the creator's nickname; defaults to the display name")
     birth_year: BirthYear | None = None
 
-    _timezone = field_validator("timezone")(_check_timezone)
+    _unique_lists = field_validator("interests", "blocked_categories")(_unique)
 
     @model_validator(mode="after")
     def _no_overlap(self) -> FamilyCreate:
@@ -78,12 +119,12 @@ class FamilyCreate(Strict):
 
 class FamilyUpdate(Strict):
     name: FamilyName | None = None
-    timezone: str | None = None
+    timezone: TimeZone | None = None
     question_time: QuestionTime | None = None
     interests: Categories | None = None
     blocked_categories: Categories | None = None
 
-    _timezone = field_validator("timezone")(_check_timezone)
+    _unique_lists = field_validator("interests", "blocked_categories")(_unique)
 
     @model_validator(mode="after")
     def _no_overlap(self) -> FamilyUpdate:
@@ -94,13 +135,17 @@ class FamilyUpdate(Strict):
 class FamilyRead(BaseModel):
     id: str
     name: str
-    timezone: str
-    question_time: str
+    timezone: str = Field(description="IANA time zone name")
+    question_time: str = Field(description="HH:MM, local to the family's time zone")
     interests: list[Category]
     blocked_categories: list[Category]
     created_at: datetime
     my_member_id: str
     my_role: Role
+
+
+class FamilyPage(Page[FamilyRead]):
+    """A page of my families, oldest first."""
 
 
 class MemberRead(BaseModel):
@@ -116,14 +161,18 @@ class MemberRead(BaseModel):
     joined_at: datetime
 
 
+class MemberPage(Page[MemberRead]):
+    """A page of a family's active members, by the time they joined."""
+
+
 class ManagedMemberCreate(Strict):
     """A profile without an account, e.g. a young child."""
 
     nickname: Nickname
     birth_year: BirthYear
     birthday: Birthday | None = None
-    role: Literal["child", "member"] = "child"
-    guardian_consent: bool = Field(
+    role: ManagedRole = ManagedRole.CHILD
+    guardian_consent: StrictBool = Field(
         default=False, description="required (true) under 14: a legal guardian consents to the child's data"
     )
 
@@ -140,7 +189,7 @@ class MemberUpdate(Strict):
     nickname: Nickname | None = None
     birth_year: BirthYear | None = None
     birthday: Birthday | None = None
-    role: Literal["guardian", "member", "child"] | None = Field(
+    role: AssignableRole | None = Field(
         default=None, description="owner or guardian only; ownership moves with POST .../ownership"
     )
 
@@ -149,10 +198,17 @@ class OwnershipTransfer(Strict):
     member_id: Id
 
 
+class OwnershipTransferred(BaseModel):
+    """The two members whose roles changed: the new owner, and the old owner now guardian."""
+
+    owner: MemberRead
+    previous_owner: MemberRead
+
+
 class InvitationCreate(Strict):
-    role: Literal["member", "guardian"] = "member"
-    expires_in_days: Annotated[int, Field(ge=1, le=30)] = 7
-    max_uses: Annotated[int, Field(ge=1, le=20)] = 1
+    role: InvitationRole = InvitationRole.MEMBER
+    expires_in_days: Annotated[StrictInt, Field(ge=1, le=30)] = 7
+    max_uses: Annotated[StrictInt, Field(ge=1, le=20)] = 1
 
 
 class InvitationRead(BaseModel):
@@ -160,7 +216,7 @@ class InvitationRead(BaseModel):
     family_id: str
     code: str
     link: str
-    role: Literal["member", "guardian"]
+    role: InvitationRole
     max_uses: int
     uses: int
     created_at: datetime
@@ -168,12 +224,16 @@ class InvitationRead(BaseModel):
     revoked_at: datetime | None
 
 
+class InvitationPage(Page[InvitationRead]):
+    """A page of a family's invitations, newest last."""
+
+
 class InvitationPreview(BaseModel):
     """What the deep link's landing screen shows before the invitee accepts."""
 
     code: str
     family_name: str
-    role: Literal["member", "guardian"]
+    role: InvitationRole
     expires_at: datetime
 
 
@@ -186,3 +246,12 @@ class InvitationAccept(Strict):
 class Joined(BaseModel):
     family: FamilyRead
     member: MemberRead
+
+
+class ExportedMembership(BaseModel):
+    """A family the account belongs or belonged to, with its own membership (for the data export)."""
+
+    family_id: str
+    family_name: str
+    membership: MemberRead
+    removed_at: datetime | None

@@ -2,7 +2,8 @@
 
 Every state change that races (accepting an invitation, moving ownership, leaving, removal) is a
 conditional UPDATE whose row count decides the outcome, backed by partial unique indexes, so the
-rules hold under concurrent requests on SQLite and PostgreSQL alike.
+rules hold under concurrent requests on SQLite and PostgreSQL alike. Functions only `flush`: the
+caller's unit of work (the request, or a CLI's `session.begin()`) commits or rolls back once.
 """
 
 from __future__ import annotations
@@ -12,30 +13,35 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from woorizip.auth.models import User
+from woorizip.family import errors
 from woorizip.family.models import Family, FamilyMember, Invitation
 from woorizip.family.schemas import (
     Birthday,
+    ExportedMembership,
     FamilyCreate,
+    FamilyPage,
     FamilyRead,
     FamilyUpdate,
     InvitationAccept,
     InvitationCreate,
+    InvitationPage,
     InvitationPreview,
     InvitationRead,
     Joined,
     ManagedMemberCreate,
+    MemberPage,
     MemberProfileUpdate,
     MemberRead,
     MemberUpdate,
+    OwnershipTransferred,
 )
-from woorizip.problems import ProblemError
+from woorizip.pagination import PageRequest, encode_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +51,25 @@ CODE_LENGTH = 8
 INVITE_LINK_BASE = "https://woorizip.app/invite/"
 # Korean privacy law: consent of a legal guardian below this age (만 14세 미만).
 CONSENT_AGE = 14
-MANAGERS = ("owner", "guardian")
+
+
+class Account(Protocol):
+    """What the family rules need to know of a signed-in account."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Per-account and per-family limits (from settings)."""
+
+    families_per_user: int = 20
+    members_per_family: int = 16
+    open_invitations_per_family: int = 20
 
 
 @dataclass(frozen=True)
@@ -54,7 +78,7 @@ class Membership:
 
     family: Family
     member: FamilyMember
-    user: User
+    user: Account
 
 
 def _now() -> datetime:
@@ -112,17 +136,37 @@ def member_read(member: FamilyMember) -> MemberRead:
     )  # fmt: skip
 
 
-def my_families(*, session: Session, user_id: str) -> list[FamilyRead]:
-    rows = session.execute(
+def _after(query: Any, moment: Any, key: Any, page: PageRequest) -> Any:
+    """Keyset pagination on (moment, key): the rows after the cursor, one more than the page holds."""
+    if page.after is not None:
+        at, last = page.after
+        query = query.where(or_(moment > at, and_(moment == at, key > last)))
+    return query.order_by(moment, key).limit(page.limit + 1)
+
+
+def _cursor(rows: list[Any], page: PageRequest, sort_key: Any) -> str | None:
+    if len(rows) <= page.limit:
+        return None
+    moment, key = sort_key(rows[page.limit - 1])
+    return encode_cursor(_aware(moment), key)
+
+
+def my_families(*, session: Session, user_id: str, page: PageRequest) -> FamilyPage:
+    """The families I am an active member of, oldest first."""
+    query = (
         select(Family, FamilyMember)
         .join(FamilyMember, FamilyMember.family_id == Family.id)
         .where(FamilyMember.user_id == user_id, FamilyMember.removed_at.is_(None))
-        .order_by(Family.created_at, Family.id)
-    ).all()
-    return [family_read(family=family, member=member) for family, member in rows]
+    )
+    rows: list[Any] = list(session.execute(_after(query, Family.created_at, Family.id, page)).tuples())
+    return FamilyPage(
+        items=[family_read(family=family, member=member) for family, member in rows[: page.limit]],
+        next_cursor=_cursor(rows, page, lambda row: (row[0].created_at, row[0].id)),
+    )
 
 
 def active_members(*, session: Session, family_id: str) -> list[FamilyMember]:
+    """Every active member of a family (bounded by the members-per-family quota)."""
     return list(
         session.scalars(
             select(FamilyMember)
@@ -132,12 +176,17 @@ def active_members(*, session: Session, family_id: str) -> list[FamilyMember]:
     )
 
 
-def member_profiles(*, session: Session, family_id: str) -> list[MemberRead]:
-    """The active members of a family (for question personalisation and the daily assignment)."""
-    return [member_read(member) for member in active_members(session=session, family_id=family_id)]
+def member_page(*, session: Session, family_id: str, page: PageRequest) -> MemberPage:
+    """A page of the family's active members, by the time they joined."""
+    query = select(FamilyMember).where(FamilyMember.family_id == family_id, FamilyMember.removed_at.is_(None))
+    rows = list(session.scalars(_after(query, FamilyMember.joined_at, FamilyMember.id, page)))
+    return MemberPage(
+        items=[member_read(member) for member in rows[: page.limit]],
+        next_cursor=_cursor(rows, page, lambda member: (member.joined_at, member.id)),
+    )
 
 
-def families_of(*, session: Session, user_id: str) -> list[dict[str, Any]]:
+def families_of(*, session: Session, user_id: str) -> list[ExportedMembership]:
     """Every family the account belongs or belonged to, with its own membership (for the data export)."""
     rows = session.execute(
         select(Family, FamilyMember)
@@ -146,12 +195,12 @@ def families_of(*, session: Session, user_id: str) -> list[dict[str, Any]]:
         .order_by(FamilyMember.joined_at)
     ).all()
     return [
-        {
-            "family_id": family.id,
-            "family_name": family.name,
-            "membership": member_read(member).model_dump(mode="json"),
-            "removed_at": _aware(member.removed_at).isoformat() if member.removed_at else None,
-        }
+        ExportedMembership(
+            family_id=family.id,
+            family_name=family.name,
+            membership=member_read(member),
+            removed_at=_aware(member.removed_at) if member.removed_at else None,
+        )
         for family, member in rows
     ]
 
@@ -164,11 +213,18 @@ def _parse_time(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def create_family(*, session: Session, user: User, family_create: FamilyCreate) -> FamilyRead:
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def create_family(*, session: Session, user: Account, family_create: FamilyCreate, quotas: Quotas) -> FamilyRead:
     """A new family whose creator is its owner."""
+    mine = select(FamilyMember.id).where(FamilyMember.user_id == user.id, FamilyMember.removed_at.is_(None))
+    if _count(session, mine) >= quotas.families_per_user:
+        raise errors.QUOTA_EXCEEDED.error(f"an account belongs to at most {quotas.families_per_user} families")
     now = _now()
     family = Family(
-        id=_new_id(), name=family_create.name, timezone=family_create.timezone,
+        id=_new_id(), name=family_create.name, timezone=str(family_create.timezone.value),
         question_time=_parse_time(family_create.question_time),
         interests=[category.value for category in family_create.interests],
         blocked_categories=[category.value for category in family_create.blocked_categories],
@@ -182,7 +238,7 @@ def create_family(*, session: Session, user: User, family_create: FamilyCreate) 
     session.add(family)
     session.flush()  # the family row first: the member's foreign key points at it
     session.add(owner)
-    session.commit()
+    session.flush()
     logger.info("family created", extra={"family_id": family.id})
     return family_read(family=family, member=owner)
 
@@ -190,9 +246,10 @@ def create_family(*, session: Session, user: User, family_create: FamilyCreate) 
 def update_family(*, session: Session, membership: Membership, family_update: FamilyUpdate) -> FamilyRead:
     family = membership.family
     changes = family_update.model_dump(exclude_unset=True)
-    for field in ("name", "timezone"):
-        if changes.get(field) is not None:
-            setattr(family, field, changes[field])
+    if changes.get("name") is not None:
+        family.name = changes["name"]
+    if changes.get("timezone") is not None:
+        family.timezone = str(family_update.timezone.value)  # type: ignore[union-attr]
     if changes.get("question_time") is not None:
         family.question_time = _parse_time(changes["question_time"])
     interests = family.interests if changes.get("interests") is None else [c.value for c in changes["interests"]]
@@ -204,12 +261,9 @@ def update_family(*, session: Session, membership: Membership, family_update: Fa
     # Checked against the stored lists too: liking a category that is blocked must unblock it first.
     overlap = set(interests) & set(blocked)
     if overlap:
-        raise ProblemError(
-            status=422, slug="category-conflict",
-            detail=f"a category cannot be both liked and blocked: {sorted(overlap)}",
-        )  # fmt: skip
+        raise errors.CATEGORY_CONFLICT.error(f"a category cannot be both liked and blocked: {sorted(overlap)}")
     family.interests, family.blocked_categories = list(interests), list(blocked)
-    session.commit()
+    session.flush()
     return family_read(family=family, member=membership.member)
 
 
@@ -219,7 +273,7 @@ def update_family(*, session: Session, membership: Membership, family_update: Fa
 def _member_in(*, session: Session, family_id: str, member_id: str) -> FamilyMember:
     member = session.get(FamilyMember, member_id)
     if member is None or member.family_id != family_id or member.removed_at is not None:
-        raise ProblemError(status=404, slug="member-not-found", detail="no such member in this family")
+        raise errors.MEMBER_NOT_FOUND.error("no such member in this family")
     return member
 
 
@@ -231,21 +285,29 @@ def _may_be_under(age: int, *, birth_year: int, birthday: Birthday | None, today
     return today.year - birth_year - 1 < age
 
 
-def add_managed_member(*, session: Session, membership: Membership, member_create: ManagedMemberCreate) -> MemberRead:
+def _check_member_quota(session: Session, *, family_id: str, quotas: Quotas) -> None:
+    members = select(FamilyMember.id).where(FamilyMember.family_id == family_id, FamilyMember.removed_at.is_(None))
+    if _count(session, members) >= quotas.members_per_family:
+        raise errors.QUOTA_EXCEEDED.error(f"a family has at most {quotas.members_per_family} members")
+
+
+def add_managed_member(
+    *, session: Session, membership: Membership, member_create: ManagedMemberCreate, quotas: Quotas
+) -> MemberRead:
     """A profile without an account; under 14 it needs a guardian's recorded consent."""
     now = _now()
     needs_consent = _may_be_under(
         CONSENT_AGE, birth_year=member_create.birth_year, birthday=member_create.birthday, today=now.date()
     )
     if needs_consent and not member_create.guardian_consent:
-        raise ProblemError(
-            status=422, slug="guardian-consent-required",
-            detail="a child under 14 needs a legal guardian's consent: send guardian_consent: true",
-        )  # fmt: skip
+        raise errors.GUARDIAN_CONSENT_REQUIRED.error(
+            "a child under 14 needs a legal guardian's consent: send guardian_consent: true"
+        )
+    _check_member_quota(session, family_id=membership.family.id, quotas=quotas)
     consented = member_create.guardian_consent
     birthday = member_create.birthday
     member = FamilyMember(
-        id=_new_id(), family_id=membership.family.id, user_id=None, role=member_create.role,
+        id=_new_id(), family_id=membership.family.id, user_id=None, role=member_create.role.value,
         nickname=member_create.nickname, birth_year=member_create.birth_year,
         birthday_month=birthday.month if birthday else None, birthday_day=birthday.day if birthday else None,
         birthday_lunar=birthday.lunar if birthday else False,
@@ -253,7 +315,7 @@ def add_managed_member(*, session: Session, membership: Membership, member_creat
         guardian_consent_at=now if consented else None, joined_at=now,
     )  # fmt: skip
     session.add(member)
-    session.commit()
+    session.flush()
     return member_read(member)
 
 
@@ -271,7 +333,7 @@ def update_my_profile(*, session: Session, membership: Membership, profile_updat
     """My own nickname and birthday in this family."""
     member = membership.member
     _apply_profile(member, profile_update.model_dump(exclude_unset=True), profile_update.birthday)
-    session.commit()
+    session.flush()
     return member_read(member)
 
 
@@ -281,14 +343,13 @@ def update_member(
     """Any member's profile or role, by the owner or a guardian (the route's dependency checks who)."""
     target = _member_in(session=session, family_id=membership.family.id, member_id=member_id)
     changes = member_update.model_dump(exclude_unset=True)
-    role = changes.get("role")
+    role = None if member_update.role is None else member_update.role.value
     if role is not None and target.role == "owner":
-        raise ProblemError(
-            status=409, slug="owner-role-fixed", detail="the owner's role changes only by transferring ownership"
-        )
+        raise errors.OWNER_ROLE_FIXED.error("the owner's role changes only by transferring ownership")
     if role == "guardian" and target.user_id is None:
-        raise ProblemError(status=409, slug="managed-profile", detail="a profile without an account cannot be guardian")
+        raise errors.MANAGED_PROFILE.error("a profile without an account cannot be guardian")
     _apply_profile(target, changes, member_update.birthday)
+    session.flush()
     if role is not None:
         # Conditional, so a concurrent transfer that just made the target owner is not overwritten.
         changed = session.execute(
@@ -297,59 +358,50 @@ def update_member(
             .values(role=role)
         )
         if _rowcount(changed) != 1:
-            session.rollback()
-            raise ProblemError(status=409, slug="conflict", detail="the member changed meanwhile: reload and try again")
-    session.commit()
-    session.refresh(target)
+            raise errors.FAMILY_CHANGED.error("the member changed meanwhile: reload and try again")
+        session.refresh(target)
     return member_read(target)
 
 
-def transfer_ownership(*, session: Session, membership: Membership, member_id: str) -> list[MemberRead]:
+def transfer_ownership(*, session: Session, membership: Membership, member_id: str) -> OwnershipTransferred:
     """The target (an active member with an account) becomes owner; the old owner becomes guardian."""
     family_id = membership.family.id
     target = _member_in(session=session, family_id=family_id, member_id=member_id)
     if target.id == membership.member.id:
-        raise ProblemError(status=409, slug="already-owner", detail="you are the owner already")
+        raise errors.ALREADY_OWNER.error("you are the owner already")
     if target.user_id is None:
-        raise ProblemError(
-            status=409, slug="managed-profile", detail="a profile without an account cannot own a family"
-        )
+        raise errors.MANAGED_PROFILE.error("a profile without an account cannot own a family")
     # Demote first: the one-owner index refuses two owners even for an instant.
     demoted = session.execute(
         update(FamilyMember)
         .where(FamilyMember.id == membership.member.id, FamilyMember.role == "owner", FamilyMember.removed_at.is_(None))
         .values(role="guardian")
     )
+    if _rowcount(demoted) != 1:
+        raise errors.FAMILY_CHANGED.error("the family changed meanwhile: reload and try again")
     promoted = session.execute(
         update(FamilyMember)
         .where(FamilyMember.id == target.id, FamilyMember.removed_at.is_(None), FamilyMember.user_id.is_not(None))
         .values(role="owner")
     )
-    if _rowcount(demoted) != 1 or _rowcount(promoted) != 1:
-        session.rollback()
-        raise ProblemError(status=409, slug="conflict", detail="the family changed meanwhile: reload and try again")
-    session.commit()
-    session.expire_all()  # the bulk UPDATEs bypassed the loaded rows
-    return member_profiles(session=session, family_id=family_id)
+    if _rowcount(promoted) != 1:
+        raise errors.FAMILY_CHANGED.error("the family changed meanwhile: reload and try again")
+    session.refresh(target)
+    session.refresh(membership.member)
+    return OwnershipTransferred(owner=member_read(target), previous_owner=member_read(membership.member))
 
 
 def leave(*, session: Session, membership: Membership) -> None:
     """Soft removal of my own membership; the owner hands the family over first."""
     if membership.member.role == "owner":
-        raise ProblemError(
-            status=409, slug="owner-must-transfer", detail="transfer ownership to another member before leaving"
-        )
+        raise errors.OWNER_MUST_TRANSFER.error("transfer ownership to another member before leaving")
     left = session.execute(
         update(FamilyMember)
         .where(FamilyMember.id == membership.member.id, FamilyMember.role != "owner", FamilyMember.removed_at.is_(None))
         .values(removed_at=_now())
     )
     if _rowcount(left) != 1:  # became owner meanwhile
-        session.rollback()
-        raise ProblemError(
-            status=409, slug="owner-must-transfer", detail="transfer ownership to another member before leaving"
-        )
-    session.commit()
+        raise errors.OWNER_MUST_TRANSFER.error("transfer ownership to another member before leaving")
 
 
 def remove_member(*, session: Session, membership: Membership, member_id: str) -> None:
@@ -357,16 +409,14 @@ def remove_member(*, session: Session, membership: Membership, member_id: str) -
     family_id = membership.family.id
     target = _member_in(session=session, family_id=family_id, member_id=member_id)
     if target.role == "owner":
-        raise ProblemError(status=409, slug="owner-cannot-be-removed", detail="the owner cannot be removed")
+        raise errors.OWNER_CANNOT_BE_REMOVED.error("the owner cannot be removed")
     removed = session.execute(
         update(FamilyMember)
         .where(FamilyMember.id == target.id, FamilyMember.role != "owner", FamilyMember.removed_at.is_(None))
         .values(removed_at=_now())
     )
     if _rowcount(removed) != 1:
-        session.rollback()
-        raise ProblemError(status=409, slug="conflict", detail="the member changed meanwhile: reload and try again")
-    session.commit()
+        raise errors.FAMILY_CHANGED.error("the member changed meanwhile: reload and try again")
 
 
 # --- invitations ---------------------------------------------------------------------------------
@@ -392,50 +442,59 @@ def invitation_read(invitation: Invitation) -> InvitationRead:
 
 
 def create_invitation(
-    *, session: Session, membership: Membership, invitation_create: InvitationCreate
+    *, session: Session, membership: Membership, invitation_create: InvitationCreate, quotas: Quotas
 ) -> InvitationRead:
     now = _now()
+    open_ones = select(Invitation.id).where(
+        Invitation.family_id == membership.family.id, Invitation.revoked_at.is_(None),
+        Invitation.expires_at > now, Invitation.uses < Invitation.max_uses,
+    )  # fmt: skip
+    if _count(session, open_ones) >= quotas.open_invitations_per_family:
+        raise errors.QUOTA_EXCEEDED.error(
+            f"a family has at most {quotas.open_invitations_per_family} open invitations: revoke one first"
+        )
     for _ in range(5):
         invitation = Invitation(
-            id=_new_id(), family_id=membership.family.id, code=new_code(), role=invitation_create.role,
+            id=_new_id(), family_id=membership.family.id, code=new_code(), role=invitation_create.role.value,
             max_uses=invitation_create.max_uses, uses=0, created_by=membership.user.id, created_at=now,
             expires_at=now + timedelta(days=invitation_create.expires_in_days), revoked_at=None,
         )  # fmt: skip
-        session.add(invitation)
         try:
-            session.commit()
-        except IntegrityError:  # a code collision (31^8 codes: rare); draw again
-            session.rollback()
+            with session.begin_nested():  # a code collision (31^8 codes: rare) undoes this draw only
+                session.add(invitation)
+        except IntegrityError:
             continue
         return invitation_read(invitation)
     raise RuntimeError("could not draw a unique invitation code")
 
 
-def list_invitations(*, session: Session, membership: Membership) -> list[InvitationRead]:
-    invitations = session.scalars(
-        select(Invitation).where(Invitation.family_id == membership.family.id).order_by(Invitation.created_at)
+def list_invitations(*, session: Session, membership: Membership, page: PageRequest) -> InvitationPage:
+    query = select(Invitation).where(Invitation.family_id == membership.family.id)
+    rows = list(session.scalars(_after(query, Invitation.created_at, Invitation.id, page)))
+    return InvitationPage(
+        items=[invitation_read(invitation) for invitation in rows[: page.limit]],
+        next_cursor=_cursor(rows, page, lambda invitation: (invitation.created_at, invitation.id)),
     )
-    return [invitation_read(invitation) for invitation in invitations]
 
 
 def revoke_invitation(*, session: Session, membership: Membership, invitation_id: str) -> None:
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or invitation.family_id != membership.family.id:
-        raise ProblemError(status=404, slug="invitation-not-found", detail="no such invitation in this family")
+        raise errors.INVITATION_NOT_FOUND.error("no such invitation in this family")
     if invitation.revoked_at is None:
         invitation.revoked_at = _now()
-        session.commit()
+        session.flush()
 
 
 def _usable(invitation: Invitation | None, *, now: datetime) -> Invitation:
     if invitation is None:
-        raise ProblemError(status=404, slug="invitation-not-found", detail="no invitation has this code")
+        raise errors.INVITATION_NOT_FOUND.error("no invitation has this code")
     if invitation.revoked_at is not None:
-        raise ProblemError(status=410, slug="invitation-revoked", detail="this invitation was revoked")
+        raise errors.INVITATION_REVOKED.error("this invitation was revoked")
     if _aware(invitation.expires_at) <= now:
-        raise ProblemError(status=410, slug="invitation-expired", detail="this invitation has expired")
+        raise errors.INVITATION_EXPIRED.error("this invitation has expired")
     if invitation.uses >= invitation.max_uses:
-        raise ProblemError(status=410, slug="invitation-used-up", detail="this invitation has been used up")
+        raise errors.INVITATION_USED_UP.error("this invitation has been used up")
     return invitation
 
 
@@ -453,14 +512,20 @@ def preview_invitation(*, session: Session, code: str) -> InvitationPreview:
     )  # fmt: skip
 
 
-def accept_invitation(*, session: Session, user: User, code: str, accept: InvitationAccept) -> Joined:
+def accept_invitation(
+    *, session: Session, user: Account, code: str, accept: InvitationAccept, quotas: Quotas
+) -> Joined:
     """Join the family; the use is counted by a conditional UPDATE so `max_uses` holds under races."""
     now = _now()
     found = _by_code(session=session, code=code)
     # Membership first: tapping the link again after joining says "already in", not "used up".
     if found is not None and active_membership(session=session, family_id=found.family_id, user_id=user.id):
-        raise ProblemError(status=409, slug="already-member", detail="you are a member of this family already")
+        raise errors.ALREADY_MEMBER.error("you are a member of this family already")
     invitation = _usable(found, now=now)
+    _check_member_quota(session, family_id=invitation.family_id, quotas=quotas)
+    mine = select(FamilyMember.id).where(FamilyMember.user_id == user.id, FamilyMember.removed_at.is_(None))
+    if _count(session, mine) >= quotas.families_per_user:
+        raise errors.QUOTA_EXCEEDED.error(f"an account belongs to at most {quotas.families_per_user} families")
     counted = session.execute(
         update(Invitation)
         .where(
@@ -471,10 +536,9 @@ def accept_invitation(*, session: Session, user: User, code: str, accept: Invita
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     if _rowcount(counted) != 1:
-        session.rollback()
         session.expire_all()
         _usable(session.get(Invitation, invitation.id), now=now)  # says which: used up, revoked or expired
-        raise ProblemError(status=410, slug="invitation-used-up", detail="this invitation has been used up")
+        raise errors.INVITATION_USED_UP.error("this invitation has been used up")
     birthday = accept.birthday
     member = FamilyMember(
         id=_new_id(), family_id=invitation.family_id, user_id=user.id, role=invitation.role,
@@ -484,12 +548,9 @@ def accept_invitation(*, session: Session, user: User, code: str, accept: Invita
     )  # fmt: skip
     session.add(member)
     try:
-        session.commit()
-    except IntegrityError:  # the same account accepted twice at once: the use is rolled back too
-        session.rollback()
-        raise ProblemError(
-            status=409, slug="already-member", detail="you are a member of this family already"
-        ) from None
+        session.flush()
+    except IntegrityError:  # the same account accepted twice at once: the request rolls back, use and all
+        raise errors.ALREADY_MEMBER.error("you are a member of this family already") from None
     family = session.get(Family, invitation.family_id)
     assert family is not None
     logger.info("invitation accepted", extra={"family_id": family.id, "invitation_id": invitation.id})

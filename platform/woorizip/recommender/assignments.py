@@ -14,8 +14,8 @@ from pymongo.errors import BulkWriteError
 
 from recsys.serving import Assignment, served_event
 from woorizip.backends import Backends
+from woorizip.recommender.models import ASSIGNMENTS, EVENTS
 
-ASSIGNMENTS = "assignments"
 CACHE_TTL_SECONDS = 2 * 24 * 3600
 DUPLICATE_KEY = 11000
 
@@ -38,7 +38,7 @@ def save_assignments(*, backends: Backends, assignments: list[Assignment]) -> tu
     written = _insert_new(backends.content[ASSIGNMENTS], documents)
     new_ids = {document["_id"] for document in written}
     fresh = [a for a in assignments if assignment_key(a.family_id, a.day) in new_ids]
-    _insert_new(backends.content["events"], [_event_document(a) for a in fresh])
+    _insert_new(backends.content[EVENTS], [_event_document(a) for a in fresh])
     for document in written:
         _cache(backends, document)
     return len(written), len(documents) - len(written)

@@ -16,9 +16,10 @@ from pymongo.database import Database
 
 from recsys.catalog import Question, QuestionBank
 from recsys.events import Dataset, DatasetError, dataset_from_frames
-from woorizip.questions.service import HASH_FIELD, load_question_bank
+from woorizip.recommender.bank import HASH_FIELD, load_question_bank
+from woorizip.recommender.models import EVENTS, FAMILY_SNAPSHOTS, MEMBER_SNAPSHOTS, QUESTIONS
 
-EVENTS, FAMILIES, MEMBERS, QUESTIONS = "events", "family_snapshots", "member_snapshots", "questions"
+FAMILIES, MEMBERS = FAMILY_SNAPSHOTS, MEMBER_SNAPSHOTS
 BATCH = 5000
 
 

@@ -29,7 +29,7 @@ from joserfc.errors import (
 from joserfc.jwk import ECKey, Key, KeySet
 from joserfc.jws import extract_compact
 
-from woorizip.auth.social.settings import AppleSettings, KakaoSettings, ProviderSettings, SocialSettings
+from woorizip.settings import AppleSettings, KakaoSettings, ProviderSettings, SocialSettings
 
 logger = logging.getLogger(__name__)
 

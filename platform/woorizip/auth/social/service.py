@@ -2,7 +2,7 @@
 
 Accounts are never merged by e-mail: a first sign-in whose verified e-mail already belongs to an account is
 refused with `link-required`, and linking happens only from a signed-in session. Every failure is a
-ProblemError; functions take their collaborators by keyword and run in the thread pool.
+ProblemError; functions take their collaborators by keyword and only flush (the caller commits).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from woorizip.auth.models import User
 from woorizip.auth.schemas import Tokens
 from woorizip.auth.service import issue_tokens
-from woorizip.auth.social import providers
+from woorizip.auth.social import errors, providers
 from woorizip.auth.social.models import Identity
 from woorizip.auth.social.providers import CodeGrant, JwksCache, ProviderIdentity
-from woorizip.auth.social.settings import SocialSettings
 from woorizip.auth.tokens import TokenService
 from woorizip.cache.base import Cache
-from woorizip.problems import ProblemError
+from woorizip.problems import VALIDATION_ERROR, ProblemError
+from woorizip.settings import SocialSettings
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ def require_provider(*, settings: SocialSettings, provider: str) -> None:
     except KeyError:
         enabled = False
     if not enabled:
-        raise ProblemError(status=404, slug="unknown-provider", detail=f"sign-in with {provider!r} is not offered")
+        raise errors.UNKNOWN_PROVIDER.error(f"sign-in with {provider!r} is not offered")
 
 
 def _unavailable(provider: str, error: Exception) -> ProblemError:
     logger.warning("identity provider unavailable", extra={"provider": provider, "error": str(error)})
-    return ProblemError(status=502, slug="provider-unavailable", detail=f"{provider} could not be reached; try again")
+    return errors.PROVIDER_UNAVAILABLE.error(f"{provider} could not be reached; try again")
 
 
 # ---- proofs -----------------------------------------------------------------------------------------
@@ -76,12 +76,12 @@ def verify_proof(
         if access_token is not None:
             return providers.fetch_profile(provider=provider, settings=settings, access_token=access_token)
     except providers.InvalidIdToken as error:
-        raise ProblemError(status=401, slug="invalid-id-token", detail=error.reason) from None
+        raise errors.INVALID_ID_TOKEN.error(error.reason) from None
     except providers.InvalidAccessToken as error:
-        raise ProblemError(status=401, slug="invalid-access-token", detail=error.reason) from None
+        raise errors.INVALID_ACCESS_TOKEN.error(error.reason) from None
     except providers.ProviderUnavailable as error:
         raise _unavailable(provider, error) from None
-    raise ProblemError(status=422, slug="validation-error", detail="send id_token (with nonce) or access_token")
+    raise VALIDATION_ERROR.error("send id_token (with nonce) or access_token")
 
 
 # ---- accounts -----------------------------------------------------------------------------------------
@@ -145,35 +145,36 @@ def _account_for(
         if linked is not None:
             user = session.get(User, linked.user_id)
             if user is None or user.deleted_at is not None:
-                raise ProblemError(status=401, slug="account-deleted", detail="the linked account is deleted")
+                raise errors.ACCOUNT_DELETED.error("the linked account is deleted")
             sealed = _seal(settings, identity.provider, refresh_token)
             if sealed is not None:
                 linked.grant_token = sealed
-                session.commit()
+                session.flush()
             return user, False
         email = identity.trusted_email
         if email is not None and session.scalars(select(User.id).where(User.email == email)).first() is not None:
-            raise ProblemError(
-                status=409, slug="link-required",
-                detail="an account has this e-mail: sign in to it, then link this provider under /v1/me/identities",
-            )  # fmt: skip
+            raise errors.LINK_REQUIRED.error(
+                "an account has this e-mail: sign in to it, then link this provider under /v1/me/identities"
+            )
         user = User(
             id=uuid.uuid4().hex, email=email, password_hash=None,
             display_name=(identity.display_name or DEFAULT_DISPLAY_NAME).strip()[:64] or DEFAULT_DISPLAY_NAME,
             created_at=datetime.now(UTC), deleted_at=None,
         )  # fmt: skip
-        session.add(user)
-        session.add(
-            _new_identity(user_id=user.id, identity=identity, grant=_seal(settings, identity.provider, refresh_token))
-        )
         try:
-            session.commit()
+            with session.begin_nested():
+                session.add(user)
+                session.flush()  # the user row first: the identity's foreign key points at it
+                session.add(
+                    _new_identity(
+                        user_id=user.id, identity=identity, grant=_seal(settings, identity.provider, refresh_token)
+                    )
+                )
         except IntegrityError:
             # A concurrent first sign-in of the same provider account won; the next pass finds its link.
-            session.rollback()
             continue
         return user, True
-    raise ProblemError(status=409, slug="conflict", detail="the account is being created by another request")
+    raise errors.SIGN_IN_CONFLICT.error("the account is being created by another request")
 
 
 def link_identity(
@@ -189,23 +190,15 @@ def link_identity(
     if existing is not None:
         if existing.user_id == user.id:
             return existing
-        raise ProblemError(
-            status=409, slug="identity-taken", detail="this provider account is linked to another account"
-        )
+        raise errors.IDENTITY_TAKEN.error("this provider account is linked to another account")
     if _user_identity(session, user_id=user.id, provider=identity.provider) is not None:
-        raise ProblemError(
-            status=409, slug="provider-already-linked",
-            detail=f"another {identity.provider} account is linked: unlink it first",
-        )  # fmt: skip
+        raise errors.PROVIDER_ALREADY_LINKED.error(f"another {identity.provider} account is linked: unlink it first")
     row = _new_identity(user_id=user.id, identity=identity, grant=_seal(settings, identity.provider, refresh_token))
     session.add(row)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
-        raise ProblemError(
-            status=409, slug="identity-taken", detail="this provider account is linked to another account"
-        ) from None
+        raise errors.IDENTITY_TAKEN.error("this provider account is linked to another account") from None
     return row
 
 
@@ -223,17 +216,16 @@ def unlink_identity(*, session: Session, user: User, provider: str) -> None:
     """Remove a link, unless it is the account's last way to sign in."""
     row = _user_identity(session, user_id=user.id, provider=provider)
     if row is None:
-        raise ProblemError(status=404, slug="identity-not-found", detail=f"no {provider} account is linked")
+        raise errors.IDENTITY_NOT_FOUND.error(f"no {provider} account is linked")
     others = session.scalar(
         select(func.count()).select_from(Identity).where(Identity.user_id == user.id, Identity.id != row.id)
     )
     if user.password_hash is None and not others:
-        raise ProblemError(
-            status=409, slug="last-sign-in-method",
-            detail="this is the only way to sign in: set a password or link another provider first",
-        )  # fmt: skip
+        raise errors.LAST_SIGN_IN_METHOD.error(
+            "this is the only way to sign in: set a password or link another provider first"
+        )
     session.delete(row)
-    session.commit()
+    session.flush()
 
 
 def revoke_provider_grants(*, session: Session, user_id: str, settings: SocialSettings) -> list[str]:
@@ -255,7 +247,7 @@ def revoke_provider_grants(*, session: Session, user_id: str, settings: SocialSe
         if done:
             row.grant_token = None
             revoked.append(row.provider)
-    session.commit()
+    session.flush()
     return revoked
 
 
@@ -297,7 +289,7 @@ def start_authorization(
 
 
 def _invalid_state(detail: str) -> ProblemError:
-    return ProblemError(status=400, slug="invalid-state", detail=detail)
+    return errors.INVALID_STATE.error(detail)
 
 
 def _take_pending(*, cache: Cache, settings: SocialSettings, provider: str, state: str | None) -> PendingAuthorization:
@@ -360,9 +352,7 @@ def finish_authorization(
     if pending.link_user_id is not None:
         raise _invalid_state("a linking state cannot sign in")
     if error or not code:
-        raise ProblemError(
-            status=401, slug="provider-denied", detail=f"{provider} did not authorize the sign-in: {error or 'no code'}"
-        )
+        raise errors.PROVIDER_DENIED.error(f"{provider} did not authorize the sign-in: {error or 'no code'}")
     return _exchange(provider=provider, settings=settings, jwks=jwks, pending=pending, code=code), pending
 
 
@@ -375,9 +365,9 @@ def _exchange(
             code_verifier=pending.code_verifier, nonce=pending.nonce,
         )  # fmt: skip
     except providers.InvalidIdToken as failure:
-        raise ProblemError(status=401, slug="invalid-id-token", detail=failure.reason) from None
+        raise errors.INVALID_ID_TOKEN.error(failure.reason) from None
     except providers.GrantRefused as failure:
-        raise ProblemError(status=401, slug="invalid-grant", detail=f"{provider} refused the code: {failure}") from None
+        raise errors.INVALID_GRANT.error(f"{provider} refused the code: {failure}") from None
     except providers.ProviderUnavailable as failure:
         raise _unavailable(provider, failure) from None
     return grant

@@ -1,4 +1,4 @@
-"""`woorizip questions`: load the question bank into the content store."""
+"""`woorizip questions`: load the question bank into the content store (the recommender reads it there)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def load(
     # Imported here: the CLI starts without loading the recommender library or a database driver.
     from recsys.catalog import BankError, load_bank, validate_bank
     from woorizip.backends import Backends
-    from woorizip.questions.service import load_question_bank
+    from woorizip.recommender.bank import load_question_bank
     from woorizip.settings import get_settings
 
     try:

@@ -1,1 +1,0 @@
-"""The question domain: the question bank in the content store."""
