@@ -132,12 +132,17 @@ def test_405_is_problem_json_with_allow(api: str) -> None:
     assert response.headers["allow"] == "GET, HEAD"
 
 
-def test_unexpected_error_is_500_problem_without_internals(api: str) -> None:
-    response = httpx.get(f"{api}/_probe/boom")
+def test_unexpected_error_is_500_problem_without_internals(api: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("ERROR", logger="woorizip.problems"):
+        response = httpx.get(f"{api}/_probe/boom")
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
     assert "secret internal detail" not in response.text
     assert response.json()["request_id"]
+    # The log says what failed and where, never the message: messages of database errors carry user input.
+    [record] = [r for r in caplog.records if r.name == "woorizip.problems"]
+    assert "RuntimeError" in record.getMessage() and record.exc_info is None
+    assert "secret internal detail" not in record.getMessage() + str(record.__dict__)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from woorizip.logs import CONSOLE_FORMAT, configure_console_logging, console_lev
 from woorizip.settings import get_settings
 
 TOUCHED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "fastapi", "alembic.runtime.migration",
-                   "alembic.runtime.plugins", "httpx", "prefect.flow_runs")  # fmt: skip
+                   "alembic.runtime.plugins", "httpx", "prefect.flow_runs", "tests.flow_runs")  # fmt: skip
 
 
 @pytest.fixture
@@ -55,18 +55,18 @@ def test_verbosity_levels() -> None:
 
 @pytest.mark.usefixtures("restored_logging")
 def test_console_shows_warnings_as_plain_lines_and_info_only_with_v(capsys: pytest.CaptureFixture[str]) -> None:
-    flow_runs = logging.getLogger("prefect.flow_runs")
-    flow_runs.setLevel(logging.INFO)  # as Prefect's own logging config leaves it, whatever the root level
+    flow_runs = logging.getLogger("tests.flow_runs")
+    flow_runs.setLevel(logging.INFO)  # as Prefect leaves its flow-run logger, whatever the root level
 
     configure_console_logging(verbosity=0)
     flow_runs.info("Finished in state Completed()")
     flow_runs.warning("a retry")
-    assert capsys.readouterr().err == "WARNING prefect.flow_runs: a retry\n"
+    assert capsys.readouterr().err == "WARNING tests.flow_runs: a retry\n"
 
     configure_console_logging(verbosity=1)
     flow_runs.info("Finished in state Completed()")
     logging.getLogger("woorizip.anything").debug("not yet")
-    assert capsys.readouterr().err == "INFO prefect.flow_runs: Finished in state Completed()\n"
+    assert capsys.readouterr().err == "INFO tests.flow_runs: Finished in state Completed()\n"
 
 
 @pytest.mark.usefixtures("restored_logging")

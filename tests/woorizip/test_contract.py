@@ -114,3 +114,49 @@ def test_the_problem_catalogue_page_is_current() -> None:
     assert written == problem_catalogue_markdown(), (
         "docs/problems.md is stale: run `.venv/bin/woorizip api problems > docs/problems.md`"
     )
+
+
+def test_rate_limited_operations_declare_429(spec: dict[str, Any]) -> None:
+    limited = [
+        ("/v1/auth/signup", "post"), ("/v1/auth/login", "post"), ("/v1/auth/refresh", "post"),
+        ("/v1/auth/social/{provider}", "post"), ("/v1/auth/social/{provider}/callback", "get"),
+        ("/v1/auth/social/{provider}/callback", "post"),
+    ]  # fmt: skip
+    for path, method in limited:
+        assert "429" in spec["paths"][path][method]["responses"], (path, method)
+
+
+def test_routes_never_run_blocking_code_on_the_event_loop() -> None:
+    """Route functions are plain `def` (FastAPI runs them in its thread pool) unless they await their I/O."""
+    import inspect
+
+    app = create_app(Settings(_env_file=None))  # type: ignore[call-arg]
+    awaiting = {"liveness", "readiness", "social_callback", "social_form_callback"}
+    spec = app.openapi()
+    names = {op["operationId"] for _, _, op in _operations(spec)}
+    from woorizip.openapi import operation_id
+
+    async_routes = {
+        operation_id(route)
+        for route in _api_routes(app)
+        if inspect.iscoroutinefunction(route.endpoint) and route.name not in awaiting and route.include_in_schema
+    }
+    assert async_routes == set(), async_routes
+    assert len([r for r in _api_routes(app) if r.include_in_schema]) == len(names)  # every operation looked at
+
+
+def _api_routes(app: Any) -> list[Any]:
+    from fastapi.routing import APIRoute
+
+    found: list[Any] = []
+
+    def walk(routes: Any) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            original = getattr(route, "original_router", None)
+            if original is not None:
+                walk(original.routes)
+
+    walk(app.routes)
+    return found
