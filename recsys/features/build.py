@@ -278,7 +278,7 @@ def _cross_block(
         families=family_rows, questions=questions, category=category, depth=difficulty
     )
     out[:, _CROSS["response_appeal"]] = response.appeal.mean[questions]
-    out[:, _CROSS["response_taste"]] = response.family_taste.mean[family_rows, category]
+    out[:, _CROSS["response_taste"]] = response.taste_mean(family_rows, category)
 
 
 def _weakest_member(

@@ -9,6 +9,10 @@ al., "Web-scale Bayesian click-through rate prediction", ICML 2010). Because it 
 question's appeal from who happened to receive it, its appeal estimate is sharper than any raw
 rate, and its family and member beliefs carry their own uncertainty.
 
+A family's side and the questions' appeal are learned apart (see `ResponseModel`): a family's
+beliefs come from its own answers only, so the online path can keep them per family, and the
+appeal is global state.
+
 Point in time: a day's served question is folded in once its answers have settled
 (`SETTLE_DAYS` after it was served), counting the answers that arrived before that day's
 cutoff; so the beliefs for a decision on day D depend only on events before D, whatever order
@@ -18,6 +22,7 @@ they arrived in and whenever the fold runs.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -75,7 +80,15 @@ class _Term(NamedTuple):
 
 
 class ResponseModel:
-    """Beliefs about families, members and questions; `observe` folds in answers, `log_completion` predicts."""
+    """Beliefs about families, members and questions; `observe` folds in answers, `log_completion` predicts.
+
+    A family's side (its level, taste, depth lean and its members' levels and tastes) and the questions'
+    appeal are learned apart: a day's answers update a family's beliefs with every question's appeal
+    taken at its prior, and the appeal beliefs with the families' beliefs as they stood before that
+    day. So a family's beliefs depend on its own answers alone, which lets the online path fold one
+    family's events without anyone else's, and what the questions' appeal learns from all families
+    is global state, computed in batch.
+    """
 
     def __init__(
         self, *, families: FamilyTable, n_questions: int, n_categories: int, priors: ResponsePriors | None = None
@@ -84,10 +97,11 @@ class ResponseModel:
         p = self.priors
         n_families, n_members = families.size, len(families.member_family)
         self.member_slots = families.member_slots
-        taste = np.where(families.interests, p.interest_taste[0], p.other_taste[0])
+        # Onboarding interests shift the taste by a constant, so a family that changes them keeps what it learned.
+        self.taste_offset = np.where(families.interests, p.interest_taste[0], p.other_taste[0])
         self.family_base = _Belief(np.full(n_families, p.family_base[0]), p.family_base[1])
         self.member_base = _Belief(np.full(n_members, p.member_base[0]), p.member_base[1])
-        self.family_taste = _Belief(taste, p.interest_taste[1])
+        self.family_taste = _Belief(np.zeros(families.interests.shape), p.interest_taste[1])
         self.family_taste.variance[~families.interests] = p.other_taste[1]
         self.member_taste = _Belief(np.full((n_members, n_categories), p.member_taste[0]), p.member_taste[1])
         # How a family's taste changes from light to deep questions is one lean, not three separate
@@ -106,8 +120,12 @@ class ResponseModel:
         fresh.appeal = copy.deepcopy(self.appeal)
         return fresh
 
-    def _terms(
-        self, families: np.ndarray, members: np.ndarray, category: np.ndarray, depth: np.ndarray, questions: np.ndarray
+    def taste_mean(self, families: np.ndarray, category: np.ndarray) -> np.ndarray:
+        """The family's taste for the category in log-odds, its onboarding interest included."""
+        return self.taste_offset[families, category] + self.family_taste.mean[families, category]
+
+    def _family_terms(
+        self, families: np.ndarray, members: np.ndarray, category: np.ndarray, depth: np.ndarray
     ) -> list[_Term]:
         return [
             _Term(self.family_base, (families,)),
@@ -115,7 +133,6 @@ class ResponseModel:
             _Term(self.family_taste, (families, category)),
             _Term(self.member_taste, (members, category)),
             _Term(self.depth_lean, (families,), depth - 1.0),  # -1 light, 0 medium, +1 deep
-            _Term(self.appeal, (questions,)),
         ]
 
     def observe(
@@ -127,45 +144,80 @@ class ResponseModel:
         category: np.ndarray,
         depth: np.ndarray,
         answered: np.ndarray,
+        update_appeal: bool = True,
     ) -> None:
-        """Fold in one day's outcomes: one row per member who received a question (depth 0-2)."""
+        """Fold in one day's outcomes: one row per member who received a question (depth 0-2).
+
+        `update_appeal` off folds the families' side only (the online path, which holds the appeal
+        as global state computed elsewhere).
+        """
         if len(families) == 0:
             return
-        # A fixed order (by question, then family and member) makes the result independent of arrival
-        # order; each round takes one row per question, and a family answers one question a day, so no
-        # weight is touched twice in a round: the rounds are exact sequential updates, done in bulk.
-        order = np.lexsort((members, families, questions))
-        families, members, questions, category, depth, answered = (
-            a[order] for a in (families, members, questions, category, depth, answered)
-        )
-        starts = np.r_[0, np.flatnonzero(np.diff(questions)) + 1]
-        rank = np.arange(len(questions)) - np.repeat(starts, np.diff(np.r_[starts, len(questions)]))
         sign = np.where(answered, 1.0, -1.0)
-        for r in range(int(rank.max()) + 1):
-            mine = rank == r
-            terms = self._terms(families[mine], members[mine], category[mine], depth[mine], questions[mine])
-            _update(terms, sign[mine])
+        if update_appeal:
+            # The families' beliefs as they stood before the day: a known Gaussian next to each appeal.
+            terms = self._family_terms(families, members, category, depth)
+            known_mean = self.taste_offset[families, category] + sum(term.mean() for term in terms)
+            known_variance = np.sum([term.variance() for term in terms], axis=0)
+            _sequential(
+                lambda rows: [_Term(self.appeal, (questions[rows],))],
+                group=questions, order=(members, families, questions), sign=sign,
+                known_mean=known_mean, known_variance=known_variance,
+            )  # fmt: skip
+        prior_mean, prior_variance = self.priors.appeal
+        _sequential(
+            lambda rows: self._family_terms(families[rows], members[rows], category[rows], depth[rows]),
+            group=families, order=(questions, members, families), sign=sign,
+            known_mean=self.taste_offset[families, category] + prior_mean,
+            known_variance=np.full(len(families), prior_variance),
+        )  # fmt: skip
 
     def log_completion(self, *, families: np.ndarray, questions: np.ndarray, category: np.ndarray,
                        depth: np.ndarray) -> np.ndarray:  # fmt: skip
         """Per (family, question) pair: Σ over the family's members of log P(the member answers)."""
         total = np.zeros(len(families))
         slots = self.member_slots[families]
+        offset = self.taste_offset[families, category]
         for slot in range(slots.shape[1]):
             members = slots[:, slot]
             present = members >= 0
-            terms = self._terms(families, np.where(present, members, 0), category, depth, questions)
-            mean = sum(term.mean() for term in terms)
+            terms = [
+                *self._family_terms(families, np.where(present, members, 0), category, depth),
+                _Term(self.appeal, (questions,)),
+            ]
+            mean = offset + sum(term.mean() for term in terms)
             variance = sum(term.variance() for term in terms)
             z = PROBIT_SCALE * mean / np.sqrt(1.0 + PROBIT_SCALE**2 * variance)
             total += np.where(present, log_ndtr(z), 0.0)
         return total
 
 
-def _update(terms: list[_Term], sign: np.ndarray) -> None:
-    """One assumed-density-filtering step of a probit observation for rows touching distinct weights."""
-    mean = sum(term.mean() for term in terms)
-    total = 1.0 + PROBIT_SCALE**2 * sum(term.variance() for term in terms)
+def _sequential(
+    terms_of: Callable[[np.ndarray], list[_Term]],
+    *,
+    group: np.ndarray,
+    order: tuple[np.ndarray, ...],
+    sign: np.ndarray,
+    known_mean: np.ndarray,
+    known_variance: np.ndarray,
+) -> None:
+    """Exact sequential updates, done in bulk: each round takes one row of every group (a question, or a
+    family), so no weight is touched twice in a round; a fixed order makes the result independent of
+    the order the rows arrived in."""
+    rows = np.lexsort(order)
+    ranked_group = group[rows]
+    starts = np.r_[0, np.flatnonzero(np.diff(ranked_group)) + 1]
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    for r in range(int(rank.max()) + 1):
+        mine = rows[rank == r]
+        _update(terms_of(mine), sign[mine], known_mean=known_mean[mine], known_variance=known_variance[mine])
+
+
+def _update(terms: list[_Term], sign: np.ndarray, *, known_mean: np.ndarray, known_variance: np.ndarray) -> None:
+    """One assumed-density-filtering step of a probit observation for rows touching distinct weights;
+    `known_*` is a Gaussian part of the score that this step does not update."""
+    mean = known_mean + sum(term.mean() for term in terms)
+    total = 1.0 + PROBIT_SCALE**2 * (known_variance + sum(term.variance() for term in terms))
     scale = np.sqrt(total)
     t = sign * PROBIT_SCALE * mean / scale
     # v = φ(t)/Φ(t) computed in logs: stable far in the tails

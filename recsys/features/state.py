@@ -132,6 +132,10 @@ class HistoryState:
         self.families = families
         self.embeddings = embeddings if embeddings is not None else text_embeddings(bank)
         self.applied_until: pd.Timestamp | None = None
+        # Frozen: the global part (per-question and per-segment statistics, co-completion, the answer
+        # model's appeal) is given, computed elsewhere from everyone's events; only families' own parts
+        # change as their events are applied (the online path).
+        self.global_frozen = False
         # per family
         self.asked = np.zeros((n_families, n_questions), dtype=bool)
         self.completed = np.zeros((n_families, n_questions), dtype=bool)
@@ -305,6 +309,7 @@ class HistoryState:
             category=self.bank.category_index[questions],
             depth=self.bank.difficulty[questions] - 1,
             answered=answered,
+            update_appeal=not self.global_frozen,
         )
 
     def _segments(self, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -327,36 +332,34 @@ class HistoryState:
         np.maximum.at(self.last_category_day, (rows, category), days)
         # ufunc.at, not fancy assignment: a batch may hold several serves of one family.
         np.minimum.at(self.first_served_day, rows, days)
+        self.recent_category.add(rows, days, np.ones(len(rows)), category)
+        self.recent_served.add(rows, days, np.ones(len(rows)))
+        if self.global_frozen:
+            return
         np.add.at(self.question_served, questions, 1.0)
         np.add.at(self.question_member_served, questions, (self.families.member_slots[rows] >= 0).sum(axis=1))
         segment = self._segments(rows, days)
         np.add.at(self.segment_question_served, (segment, questions), 1.0)
         np.add.at(self.segment_category_served, (segment, category), 1.0)
-        self.recent_category.add(rows, days, np.ones(len(rows)), category)
-        self.recent_served.add(rows, days, np.ones(len(rows)))
 
     def _apply_answered(self, rows: np.ndarray, questions: np.ndarray, days: np.ndarray, lengths: np.ndarray) -> None:
         category = self.bank.category_index[questions]
         np.add.at(self.answered_category, (rows, category), 1.0)
-        np.add.at(self.question_answered, questions, 1.0)
         np.add.at(self.answer_length_category, (rows, category), np.maximum(lengths, 0).astype(np.float32))
         self.recent_answers.add(rows, days, np.ones(len(rows)))
+        if not self.global_frozen:
+            np.add.at(self.question_answered, questions, 1.0)
 
     def _apply_rated(self, rows: np.ndarray, questions: np.ndarray, ratings: np.ndarray) -> None:
         np.add.at(self.rating_category, (rows, self.bank.category_index[questions]), ratings)
-        np.add.at(self.question_rating, questions, ratings)
+        if not self.global_frozen:
+            np.add.at(self.question_rating, questions, ratings)
 
-    def _apply_completed(self, rows: np.ndarray, questions: np.ndarray, days: np.ndarray) -> None:
-        if len(rows) == 0:
-            return
-        np.add.at(self.completed_category, (rows, self.bank.category_index[questions]), 1.0)
-        np.add.at(self.completed_difficulty, (rows, self.bank.difficulty[questions] - 1), 1.0)
+    def _apply_completed_globally(self, rows: np.ndarray, questions: np.ndarray, days: np.ndarray) -> None:
         np.add.at(self.question_completed, questions, 1.0)
         segment = self._segments(rows, days)
         np.add.at(self.segment_question_completed, (segment, questions), 1.0)
         np.add.at(self.segment_category_completed, (segment, self.bank.category_index[questions]), 1.0)
-        np.add.at(self.loved_embedding, rows, self.embeddings[questions])
-        self.recent_completed.add(rows, days, np.ones(len(rows)))
         # Co-engagement: each new completion pairs with what the family had completed before.
         prior = self.completed[rows].astype(np.float32)
         onehot = np.zeros((len(rows), len(self.bank)), dtype=np.float32)
@@ -364,12 +367,23 @@ class HistoryState:
         pairs = onehot.T @ prior
         self.co_completed += pairs + pairs.T
         batch: dict[int, list[int]] = {}
-        for row, question, day in zip(rows.tolist(), questions.tolist(), days.tolist(), strict=True):
+        for row, question in zip(rows.tolist(), questions.tolist(), strict=True):
             # Completions within one batch pair up with each other too (`prior` predates the batch).
             for earlier in batch.get(row, []):
                 self.co_completed[question, earlier] += 1.0
                 self.co_completed[earlier, question] += 1.0
             batch.setdefault(row, []).append(question)
+
+    def _apply_completed(self, rows: np.ndarray, questions: np.ndarray, days: np.ndarray) -> None:
+        if len(rows) == 0:
+            return
+        np.add.at(self.completed_category, (rows, self.bank.category_index[questions]), 1.0)
+        np.add.at(self.completed_difficulty, (rows, self.bank.difficulty[questions] - 1), 1.0)
+        np.add.at(self.loved_embedding, rows, self.embeddings[questions])
+        self.recent_completed.add(rows, days, np.ones(len(rows)))
+        if not self.global_frozen:
+            self._apply_completed_globally(rows, questions, days)
+        for row, question, day in zip(rows.tolist(), questions.tolist(), days.tolist(), strict=True):
             self.completed[row, question] = True
             if day == self.last_completed_day[row] + 1:
                 self.streak[row] += 1
