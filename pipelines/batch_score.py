@@ -1,25 +1,25 @@
 """`batch_score`: tomorrow's question for every active family, precomputed in chunks.
 
-Assignments go to the content store (`assignments`, one document per family and day, never
-re-rolled once written) with their `served` events, and into the cache for the api. On a Dask
-cluster (`WOORIZIP_DASK_ADDRESS`) the chunks are scored by its workers; locally by threads.
+Families stream from the relational store a chunk at a time; each chunk reads its families' own
+states and the published global state, never the whole event log. Assignments go to the content
+store (`assignments`, one document per family and day, never re-rolled once written) with their
+`served` events, and into the cache for the api. On a Dask cluster (`WOORIZIP_DASK_ADDRESS`) the
+chunks are scored by its workers; locally by threads.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pipelines import resources
-from recsys.events import Dataset
 from recsys.registry import LoadedModel, RegistryError
-from recsys.serving import Assignment, Recommender, serving_policy
+from recsys.serving import serving_policy
 from woorizip.recommender.assignments import save_assignments
 
 
@@ -32,14 +32,6 @@ class BatchResult:
     model_version: str | None
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
-def load_history() -> Dataset:
-    from woorizip.recommender.store import load_dataset
-
-    with resources.backends() as opened:
-        return load_dataset(content=opened.content)
-
-
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def load_champion() -> LoadedModel | None:
     try:
@@ -49,52 +41,64 @@ def load_champion() -> LoadedModel | None:
         return None
 
 
-def tomorrow_by_family(dataset: Dataset, *, now: datetime) -> dict[date, list[str]]:
-    """Families grouped by their own local tomorrow (their timezone, Asia/Seoul by default)."""
-    groups: dict[date, list[str]] = defaultdict(list)
-    for family_id, zone in zip(dataset.families["family_id"], dataset.families["timezone"], strict=True):
-        local = now.astimezone(ZoneInfo(str(zone) if isinstance(zone, str) and zone else "Asia/Seoul"))
-        groups[local.date() + timedelta(days=1)].append(str(family_id))
-    return groups
-
-
-@task(cache_policy=NO_CACHE)
-def score_chunk(
-    recommender: Recommender, family_ids: list[str], model: LoadedModel | None, epsilon: float
-) -> list[Assignment]:
-    policy = serving_policy(None if model is None else model.scorer, epsilon=epsilon)
-    return recommender.assign(family_ids=family_ids, policy=policy)
-
-
 @task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
-def store_assignments(assignments: list[Assignment]) -> tuple[int, int]:
-    """Save assignments and their served events; ones already there are kept (reruns never re-roll)."""
+def score_chunk(family_ids: list[str], model: LoadedModel | None, epsilon: float, now: datetime) -> ChunkResult:
+    """Tomorrow's questions for the active families among `family_ids`: their own states, decided together,
+    saved with their served events (ones already there are kept: reruns never re-roll)."""
+    from woorizip.family import service as family_service
+    from woorizip.recommender.online import GlobalStateHolder
+    from woorizip.recommender.service import active, assign_tomorrow
+
+    policy = serving_policy(None if model is None else model.scorer, epsilon=epsilon)
     with resources.backends() as opened:
-        return save_assignments(backends=opened, assignments=assignments)
+        with opened.session_factory() as session:
+            households = family_service.households(session=session, family_ids=family_ids)
+        chosen = active(backends=opened, families=households, now=now)
+        assignments = assign_tomorrow(
+            backends=opened, globals_=GlobalStateHolder(backends=opened), families=chosen, policy=policy, now=now
+        )
+        written, kept = save_assignments(backends=opened, assignments=assignments)
+    return ChunkResult(families=len(chosen), written=written, kept=kept, days={a.day.isoformat() for a in assignments})
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    families: int
+    written: int
+    kept: int
+    days: set[str]
+
+
+def family_id_chunks(size: int) -> Iterator[list[str]]:
+    """Every family id of the relational store, `size` at a time, in id order."""
+    from woorizip.family import service as family_service
+
+    after: str | None = None
+    with resources.backends() as opened:
+        while True:
+            with opened.session_factory() as session:
+                ids = family_service.family_ids_page(session=session, after=after, limit=size)
+            if not ids:
+                return
+            yield ids
+            after = ids[-1]
 
 
 @flow(name="batch_score", log_prints=True)
 def batch_score(now: datetime | None = None) -> BatchResult:
-    """Assign tomorrow's question (family-local date) to every active family."""
+    """Assign tomorrow's question (family-local date) to every active family, a chunk of families per task."""
     logger = get_run_logger()
     config = resources.settings()
     now = now or datetime.now(UTC)
-    dataset = load_history()
     model = load_champion()
-    written = kept = families = 0
-    days = []
-    for day, family_ids in sorted(tomorrow_by_family(dataset, now=now).items()):
-        recommender = Recommender.from_dataset(dataset, day=day)
-        active = sorted(set(recommender.active_families()) & set(family_ids))
-        size = config.batch_chunk_families
-        chunks = [active[i : i + size] for i in range(0, len(active), size)]
-        futures = [score_chunk.submit(recommender, chunk, model, config.recommender_epsilon) for chunk in chunks]
-        for future in futures:
-            new, existing = store_assignments(future.result())
-            written += new
-            kept += existing
-        families += len(active)
-        days.append(day.isoformat())
+    futures = [
+        score_chunk.submit(chunk, model, config.recommender_epsilon, now)
+        for chunk in family_id_chunks(config.batch_chunk_families)
+    ]
+    results = [future.result() for future in futures]
+    written, kept = sum(r.written for r in results), sum(r.kept for r in results)
+    families = sum(r.families for r in results)
+    days = sorted(set().union(*(r.days for r in results))) if results else []
     version = None if model is None else model.version
     logger.info("assigned %d families (%d new, %d kept) with model %s", families, written, kept, version or "heuristic")
     return BatchResult(days=days, families=families, written=written, already_assigned=kept, model_version=version)

@@ -19,6 +19,7 @@ from woorizip.cli import app, configured_settings, prepare_installation, serve, 
 
 if TYPE_CHECKING:
     from woorizip.backends import Backends
+    from woorizip.settings import Settings
 
 
 def _pipeline_environment() -> None:
@@ -142,11 +143,27 @@ def demo(
     api_port = port or settings.api_port
     base = f"http://{settings.api_host}:{api_port}"
     typer.echo(f"API docs:   {base}/docs   readiness: {base}/readyz   model: {base}/v1/recommender/model")
+    example = _a_family_id(settings)
+    if example is not None:
+        typer.echo(f"A family:   {base}/v1/recommender/families/{example}/daily-question (decided on first request)")
     typer.echo(f"MLflow UI:  .venv/bin/mlflow ui --backend-store-uri {settings.resolved_mlflow_tracking_uri}")
     typer.echo(f"Prefect UI: PREFECT_HOME={os.environ['PREFECT_HOME']} .venv/bin/prefect server start")
     if serve_api:
         _stop_temporary_prefect_server()
         serve(host=None, port=api_port, workers=1)
+
+
+def _a_family_id(settings: Settings) -> str | None:
+    from woorizip.backends import Backends
+    from woorizip.family import service as family_service
+
+    backends = Backends(settings)
+    try:
+        with backends.session_factory() as session:
+            first = family_service.family_ids_page(session=session, after=None, limit=1)
+    finally:
+        backends.close()
+    return first[0] if first else None
 
 
 def _stop_temporary_prefect_server() -> None:
@@ -168,17 +185,22 @@ def _stop_temporary_prefect_server() -> None:
 
 
 def _simulate_into_store(*, backends: Backends, families: int, days: int) -> None:
+    """Live families with a simulated past (through the API's own services and the event log's writer)."""
     from datetime import date, timedelta
 
     from recsys.simulate.history import simulate_history
     from recsys.simulate.params import SimulationParams
-    from woorizip.recommender.store import save_dataset
+    from woorizip.auth.passwords import PasswordHasher
+    from woorizip.recommender.seeding import seed_live_families
 
     # The history ends yesterday, so tomorrow's batch and today's requests continue it.
     params = SimulationParams(start_day=date.today() - timedelta(days=days))
     history = simulate_history(n_families=families, days=days, seed=1, params=params)
-    counts = save_dataset(content=backends.content, dataset=history.dataset)
-    typer.echo(f"✓ history: simulated {families} families x {days} days ({counts['events']} events) into the store")
+    seeded = seed_live_families(backends=backends, dataset=history.dataset, hasher=PasswordHasher())
+    typer.echo(
+        f"✓ history: simulated {families} families x {days} days ({seeded.events} events), "
+        f"each a live family of the relational store"
+    )
 
 
 def main() -> None:

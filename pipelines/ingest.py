@@ -42,11 +42,13 @@ class Snapshot:
 
 @task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def export_live_stores() -> Dataset:
-    """Read events, family snapshots and the question bank from the content store."""
-    from woorizip.recommender.store import load_dataset
+    """The live families (relational store), their events and the question bank (content store)."""
+    from woorizip.recommender.service import households_in_chunks
+    from woorizip.recommender.store import live_dataset
 
     with resources.backends() as opened:
-        return load_dataset(content=opened.content)
+        households = [family for chunk in households_in_chunks(backends=opened) for family in chunk]
+        return live_dataset(content=opened.content, households=households)
 
 
 @task(cache_policy=NO_CACHE)

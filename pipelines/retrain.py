@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
+from pipelines import resources
 from pipelines.ingest import ingest
 from pipelines.promote import promote
 from pipelines.register import register
 from pipelines.train import train
+from recsys.features.online import GlobalState
 from recsys.ranking.training import RankerParams
 
 
@@ -35,6 +38,15 @@ class RetrainResult:
         return dict(self.__dict__)
 
 
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+def publish_global(global_state: GlobalState, *, name: str) -> str:
+    """Publish the global state next to the model: the api swaps it in within its refresh interval."""
+    from woorizip.recommender.online import publish_global_state
+
+    with resources.backends() as opened:
+        return publish_global_state(backends=opened, global_state=global_state, name=name)
+
+
 @flow(name="retrain", log_prints=True)
 def retrain(
     data: Path | None = None,
@@ -45,6 +57,9 @@ def retrain(
     """Snapshot the stores (or `data`), train a challenger, register it and let the gate decide."""
     snapshot = ingest(data=data)
     outcome = train(snapshot, params=params, search_trials=search_trials)
+    if data is None and outcome.global_state is not None:
+        # The live installation's statistics serve its decisions from now on, whichever model wins.
+        publish_global(outcome.global_state, name=snapshot.name)
     version = register(outcome)
     decision = promote(version.version, margin=margin)
     return RetrainResult(

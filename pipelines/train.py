@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from recsys.evaluation.offline import TemporalSplit, evaluate_offline
 from recsys.events import Dataset, DatasetError, read_dataset
 from recsys.families import FamilyTable
 from recsys.features.build import FEATURE_NAMES
+from recsys.features.online import GlobalState, global_state_of
+from recsys.features.state import cutoff
 from recsys.policy import EXPLORE_TOP, SERVING_SHORTLIST, Policy
 from recsys.ranking.lightgbm_scorer import LightGBMScorer
 from recsys.ranking.scorers import Scorer, baseline_scorer
@@ -49,6 +52,7 @@ class TrainOutcome:
     figures: dict[str, Figure] = field(default_factory=dict)
     search_auc: float | None = None
     notes: list[str] = field(default_factory=list)
+    global_state: GlobalState | None = None  # everyone's part of the history as of the snapshot, for serving
 
     def evaluation(self) -> dict[str, Any]:
         """The JSON evidence logged with the version; `promote` decides from it alone."""
@@ -72,17 +76,20 @@ def load_snapshot(snapshot: Snapshot) -> Dataset:
 
 
 @task(cache_policy=NO_CACHE)
-def build_rows(dataset: Dataset) -> tuple[TrainingRows, TemporalSplit]:
+def build_rows(dataset: Dataset, *, day: date) -> tuple[TrainingRows, TemporalSplit, GlobalState]:
+    """Training rows by replay, and the global state the replay ends with (decisions from `day` on use it)."""
     try:
         split = TemporalSplit.by_fractions(dataset.first_day, dataset.last_day)
     except ValueError as error:
         raise SnapshotError(str(error)) from error
-    rows, _ = replay(dataset)
+    rows, state = replay(dataset)
+    state.response_as_of(day)
+    state.applied_until = cutoff(day)
     windows = {"training": rows.window(None, split.validation), "validation": rows.window(split.validation, split.test)}
     for name, window in windows.items():
         if len(window) == 0 or len(np.unique(window.completed)) < 2:
             raise SnapshotError(f"the {name} window needs served questions that were and were not completed")
-    return rows, split
+    return rows, split, global_state_of(state)
 
 
 @task(cache_policy=NO_CACHE)
@@ -145,7 +152,7 @@ def train(snapshot: Snapshot, params: RankerParams | None = None, search_trials:
     logger = get_run_logger()
     params = params or RankerParams()
     dataset = load_snapshot(snapshot)
-    rows, split = build_rows(dataset)
+    rows, split, global_state = build_rows(dataset, day=snapshot.day)
     search_auc = None
     if search_trials > 0:
         params, search_auc = search(rows, split, params=params, trials=search_trials)
@@ -178,6 +185,7 @@ def train(snapshot: Snapshot, params: RankerParams | None = None, search_trials:
             "calibration": calibration_figure(predicted, test.completed),
         },
         search_auc=search_auc,
+        global_state=global_state,
     )
     summary: dict[str, ModelMetrics] = {"challenger": outcome.challenger, **outcome.baselines}
     if outcome.champion is not None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ class Assignment:
     candidate_count: int
     policy: str
     model_version: str | None
+    timezone: str = "Asia/Seoul"  # the family's: its day starts at its own local midnight
 
     def as_document(self) -> dict[str, Any]:
         return {
@@ -168,7 +170,7 @@ def served_event(assignment: Assignment) -> dict[str, object]:
     """The `served` event of an assignment (docs/events.md), stamped at the start of its local day."""
     return {
         "event_id": f"served:{assignment.family_id}:{assignment.day.isoformat()}",
-        "ts": cutoff(assignment.day).to_pydatetime(),
+        "ts": cutoff(assignment.day, ZoneInfo(assignment.timezone)).to_pydatetime(),
         "day": assignment.day.isoformat(),
         "family_id": assignment.family_id,
         "type": EventType.SERVED.value,

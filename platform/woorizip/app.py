@@ -26,7 +26,8 @@ from woorizip.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddlewa
 from woorizip.openapi import contract_openapi, operation_id
 from woorizip.problems import install_problem_handlers
 from woorizip.recommender import router as recommender
-from woorizip.recommender.serving import ChampionHolder, HistoryHolder, registry_for
+from woorizip.recommender.online import GlobalStateHolder
+from woorizip.recommender.serving import ChampionHolder, registry_for
 from woorizip.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -48,14 +49,15 @@ def _open_accounts(app: FastAPI, settings: Settings) -> None:
     state.limiter = RateLimiter(settings)
 
 
-async def _watch_champion(holder: ChampionHolder, interval: float) -> None:
-    """Pick up a newly promoted (or rolled back) champion without a restart."""
+async def _watch_champion(champion: ChampionHolder, global_state: GlobalStateHolder, interval: float) -> None:
+    """Pick up a newly promoted (or rolled back) champion, and a newly published global state, without a restart."""
     while True:
         await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(holder.refresh)
-        except Exception:  # never let the watcher die: the next tick tries again
-            logger.exception("champion watcher failed")
+        for holder in (champion, global_state):
+            try:
+                await run_in_threadpool(holder.refresh)
+            except Exception:  # never let the watcher die: the next tick tries again
+                logger.exception("%s refresh failed", type(holder).__name__)
 
 
 def create_app(settings: Settings | None = None, *, backends: Backends | None = None) -> FastAPI:
@@ -70,12 +72,12 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
         # starting the embedded server.
         await run_in_threadpool(lambda: app.state.backends.mongo)
         app.state.champion = ChampionHolder(registry=registry_for(settings), epsilon=settings.recommender_epsilon)
-        app.state.history = HistoryHolder(
-            backends=app.state.backends, refresh_seconds=settings.recommender_refresh_seconds
-        )
+        app.state.global_state = GlobalStateHolder(backends=app.state.backends)
         await run_in_threadpool(app.state.champion.refresh)
         await run_in_threadpool(_open_accounts, app, settings)
-        watcher = asyncio.create_task(_watch_champion(app.state.champion, settings.model_refresh_seconds))
+        watcher = asyncio.create_task(
+            _watch_champion(app.state.champion, app.state.global_state, settings.model_refresh_seconds)
+        )
         try:
             yield
         finally:

@@ -30,6 +30,7 @@ api_app = typer.Typer(help="The API contract: the OpenAPI document and the probl
 app.add_typer(api_app, name="api")
 app.command()(recommender_cli.simulate)
 app.command()(recommender_cli.evaluate)
+app.command("rebuild-state")(recommender_cli.rebuild_state)
 
 logger = logging.getLogger(__name__)
 

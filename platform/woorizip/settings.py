@@ -216,8 +216,9 @@ class Settings(BaseSettings):
     promotion_margin: float = Field(default=0.005, ge=0, description="what a challenger must gain over the champion")
 
     # serving the recommender
-    model_refresh_seconds: float = Field(default=30.0, gt=0, description="how often the api checks the champion alias")
-    recommender_refresh_seconds: float = Field(default=300.0, gt=0, description="how often it re-reads the history")
+    model_refresh_seconds: float = Field(
+        default=30.0, gt=0, description="how often the api checks the champion alias and the published global state"
+    )
     recommender_epsilon: float = Field(default=0.05, ge=0, le=1, description="exploration rate of served questions")
 
     # accounts

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from recsys.events import write_dataset
+from recsys.events import Dataset, write_dataset
 from recsys.registry import ModelRegistry
 from recsys.simulate.history import simulate_history
 from woorizip.settings import get_settings
@@ -47,6 +47,25 @@ class PipelineWorld:
                 yield
             finally:
                 get_settings.cache_clear()
+
+    def seed_live(self, dataset: Dataset) -> dict[str, str]:
+        """The dataset's families as live families of this installation, their history in its event log."""
+        from woorizip.auth.passwords import PasswordHasher
+        from woorizip.backends import Backends
+        from woorizip.db import migrate
+        from woorizip.recommender.bank import load_question_bank
+        from woorizip.recommender.seeding import seed_live_families
+
+        with self.use():
+            settings = get_settings()
+            migrate.upgrade(url=settings.resolved_database_url)
+            backends = Backends(settings)
+            try:
+                load_question_bank(content=backends.content, bank=dataset.bank)
+                hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024)
+                return seed_live_families(backends=backends, dataset=dataset, hasher=hasher).family_ids
+            finally:
+                backends.close()
 
     def registry(self) -> ModelRegistry:
         with self.use():

@@ -24,7 +24,6 @@ from recsys.features.build import FEATURE_NAMES
 from recsys.ranking.training import RankerParams, fit_ranker, replay
 from recsys.simulate.history import simulate_history
 from tests.pipelines.conftest import new_world
-from woorizip.recommender.store import save_dataset
 from woorizip.settings import Settings
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -39,8 +38,7 @@ def test_batch_scoring_assigns_tomorrow_once_per_active_family(
     dataset = history.dataset
     world = new_world(tmp_path, mongo_url)
     monkeypatch.setenv("WOORIZIP_REDIS_URL", redis_url)
-    with MongoClient(mongo_url, tz_aware=True) as client:
-        save_dataset(content=client[world.database], dataset=dataset)
+    live = world.seed_live(dataset)
     rows, _ = replay(dataset)
     registry = world.registry()
     version = registry.log_candidate(
@@ -67,9 +65,11 @@ def test_batch_scoring_assigns_tomorrow_once_per_active_family(
     assert {a["model_version"] for a in assignments} == {version} == {e["model_version"] for e in served}
     by_family = {a["family_id"]: a["question_id"] for a in assignments}
     assert by_family == {e["family_id"]: e["question_id"] for e in served}
+    assert set(by_family) <= set(live.values())
     # No family gets a question it was asked before.
     asked = dataset.events[dataset.events["type"] == "served"].groupby("family_id")["question_id"].apply(set)
-    assert all(question not in asked.get(family, set()) for family, question in by_family.items())
+    simulated = {live_id: simulated_id for simulated_id, live_id in live.items()}
+    assert all(question not in asked.get(simulated[family], set()) for family, question in by_family.items())
     cached = redis.Redis.from_url(redis_url).get(f"wz:assignment:{assignments[0]['_id']}")
     assert cached is not None and json.loads(cached)["question_id"] == assignments[0]["question_id"]
 
@@ -107,16 +107,15 @@ def test_with_a_dask_scheduler_training_and_batch_scoring_run_on_the_cluster(
 
     dataset = simulate_history(n_families=120, days=30, seed=9).dataset
     world = new_world(tmp_path, mongo_url)
-    with MongoClient(mongo_url, tz_aware=True) as client:
-        save_dataset(content=client[world.database], dataset=dataset)
+    world.seed_live(dataset)
     now = datetime.combine(dataset.last_day, datetime.min.time(), tzinfo=SEOUL) + timedelta(hours=22)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(
-        cluster
-    ) as observer:
+    # The workers start inside the installation's settings: every process of it sees the same stores.
+    with world.use(), LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, Client(cluster) as observer:
         monkeypatch.setenv("WOORIZIP_DASK_ADDRESS", cluster.scheduler_address)
-        with world.use():
-            trained = retrain()  # from the live content store
-            scored = with_configured_runner(cluster.scheduler_address)(now=now)
+        trained = retrain()  # from the live stores
+        scored = with_configured_runner(cluster.scheduler_address)(now=now)
         # The scheduler saw LightGBM's training tasks and the scoring chunks.
         keys = set(observer.run_on_scheduler(_task_prefixes))
     assert trained.version == "1" and trained.promoted, trained

@@ -1,4 +1,5 @@
-"""The api serving the registry's champion over real HTTP: assignments, rankings, swaps without a restart."""
+"""The api serving the registry's champion for live families over real HTTP: assignments, rankings, swaps
+without a restart, and decisions that follow every change of the family at once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -23,10 +25,13 @@ from recsys.registry import ModelRegistry
 from recsys.simulate.history import simulate_history
 from recsys.simulate.params import SimulationParams
 from tests.woorizip.conftest import SettingsFactory
+from tests.woorizip.family_client import Api, Person
 from tests.woorizip.live import serve
+from tests.woorizip.recommender_world import graft, mirror_families
 from woorizip.app import create_app
+from woorizip.auth.passwords import PasswordHasher
 from woorizip.db import migrate
-from woorizip.recommender.store import save_dataset
+from woorizip.recommender.bank import load_question_bank
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -35,9 +40,11 @@ SEOUL = ZoneInfo("Asia/Seoul")
 class Installation:
     base: str
     registry: ModelRegistry
-    families: list[str]
+    families: list[str]  # live families with a simulated history grafted on
     content: str  # database name
     mongo_url: str
+    api: Api
+    owners: dict[str, Person]
 
 
 def _today() -> date:
@@ -70,17 +77,24 @@ def installation(
     registry.promote("1")
     database = f"wz_{uuid.uuid4().hex[:10]}"
     with MongoClient(mongo_url, tz_aware=True) as client:
-        save_dataset(content=client[database], dataset=dataset)  # type: ignore[arg-type]
+        load_question_bank(content=client[database], bank=dataset.bank)  # type: ignore[arg-type, attr-defined]
     settings = make_settings(
         mongo_database=database,
         mlflow_tracking_uri=registry.tracking_uri,
         models_dir=tmp_path / "models",
         model_refresh_seconds=0.2,
+        limit_signup_per_ip="100000/hour",
     )
     migrate.upgrade(url=settings.resolved_database_url)
-    families = dataset.families["family_id"].astype(str).tolist()  # type: ignore[attr-defined]
-    with serve(create_app(settings)) as base:
-        yield Installation(base, registry, families, database, mongo_url)
+    app = create_app(settings)
+    app.state.hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024)
+    with serve(app) as base:
+        api = Api(base, app)
+        live, members = mirror_families(api, dataset, 6)  # type: ignore[arg-type]
+        graft(mongo_url, database, dataset, live, members)  # type: ignore[arg-type]
+        yield Installation(base, registry, [f.id for f in live], database, mongo_url, api,
+                           {f.id: f.owner for f in live})  # fmt: skip
+        api.http.close()
 
 
 def test_the_champion_is_served_and_readiness_says_so(installation: Installation) -> None:
@@ -132,7 +146,8 @@ def test_the_ranking_preview_lists_the_best_questions(installation: Installation
     ("path", "params", "status", "slug"),
     [
         ("/families/not%20an%20id!/daily-question", {}, 422, "validation-error"),
-        ("/families/f-unknown/daily-question", {}, 404, "unknown-family"),
+        ("/families/f-unknown/daily-question", {}, 422, "validation-error"),
+        ("/families/" + "0" * 32 + "/daily-question", {}, 404, "unknown-family"),
         ("/families/{family}/daily-question", {"day": "2020-01-01"}, 422, "validation-error"),
         ("/families/{family}/ranking", {"day": "yesterday"}, 422, "validation-error"),
         ("/families/{family}/ranking", {"k": 0}, 422, "validation-error"),
@@ -195,3 +210,139 @@ def test_with_an_internal_token_set_the_support_routes_want_it(
     assert missing.status_code == wrong.status_code == 401
     assert missing.json()["type"].endswith("internal-token-required")
     assert right.status_code == 200
+
+
+def _ranking(installation: Installation, family_id: str, **params: object) -> dict[str, Any]:
+    url = f"{installation.base}/v1/recommender/families/{family_id}/ranking"
+    response = httpx.get(url, params={"k": 50, **params}, timeout=30)  # type: ignore[arg-type]
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_family_created_over_http_gets_a_question_on_its_first_request(installation: Installation) -> None:
+    api = installation.api
+    mom = api.sign_up()
+    family_id = api.family(mom)
+    url = f"{installation.base}/v1/recommender/families/{family_id}/daily-question"
+    first = httpx.get(url, timeout=30)
+    assert first.status_code == 200, first.text
+    assert first.json()["source"] == "on_demand" and first.json()["question"]["id"]
+
+
+def test_adding_a_child_removes_what_the_child_is_too_young_for_at_once(installation: Installation) -> None:
+    from recsys.catalog import load_bank
+
+    min_age = {question.id: question.min_age for question in load_bank()}
+    api = installation.api
+    mom = api.sign_up()
+    family_id = api.family(mom)
+    adults_only = _ranking(installation, family_id)["questions"]
+    assert any(min_age[q["question_id"]] > 7 for q in adults_only)
+    child = {"nickname": "막내", "birth_year": _today().year - 6, "guardian_consent": True}
+    api.ok(mom, "POST", f"/v1/families/{family_id}/members", child, status=201)
+    with_child = _ranking(installation, family_id)["questions"]
+    assert with_child and all(min_age[q["question_id"]] <= 6 for q in with_child)
+
+
+def test_a_blocked_category_is_never_ranked(installation: Installation) -> None:
+    family_id = installation.families[4]
+    before = {q["category"] for q in _ranking(installation, family_id)["questions"]}
+    blocked = sorted(before)[0]
+    owner = installation.owners[family_id]
+    installation.api.ok(owner, "PATCH", f"/v1/families/{family_id}", {"interests": [], "blocked_categories": [blocked]})
+    after = {q["category"] for q in _ranking(installation, family_id)["questions"]}
+    assert blocked not in after and after
+
+
+def test_the_time_zone_moves_the_day_boundary(installation: Installation) -> None:
+    api = installation.api
+    mom = api.sign_up()
+    family_id = api.family(mom)
+    days = {}
+    # At any moment the two ends of the date line are on different days.
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        api.ok(mom, "PATCH", f"/v1/families/{family_id}", {"timezone": zone})
+        url = f"{installation.base}/v1/recommender/families/{family_id}/daily-question"
+        days[zone] = httpx.get(url, timeout=30).json()["day"]
+        assert days[zone] == datetime.now(ZoneInfo(zone)).date().isoformat()
+    assert days["Pacific/Kiritimati"] != days["Pacific/Pago_Pago"]
+
+
+def test_two_members_answering_at_once_both_land_in_the_family_state(installation: Installation) -> None:
+    from datetime import UTC
+
+    from woorizip.backends import Backends
+    from woorizip.recommender import online
+    from woorizip.recommender.service import household
+
+    family_id = installation.families[5]
+    owner = installation.owners[family_id]
+    members = [m["id"] for m in installation.api.ok(owner, "GET", f"/v1/families/{family_id}/members")["items"]]
+    url = f"{installation.base}/v1/recommender/families/{family_id}/daily-question"
+    question = httpx.get(url, timeout=30).json()["question"]["id"]  # today's question; its state is stored
+    app = installation.api.app
+    assert app is not None
+    backends: Backends = app.state.backends
+    content = backends.content
+    stored = online.load_state(content, family_id)
+    assert stored is not None
+    today = _today()
+
+    def answer(member: str) -> None:
+        event = {"_id": f"answer:{member}:{today}", "ts": datetime.now(UTC), "day": today.isoformat(),
+                 "family_id": family_id, "member_id": member, "type": "answered", "question_id": question,
+                 "answer_length": 12}  # fmt: skip
+        content["events"].insert_one(event)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(answer, members[:2]))
+    # Tomorrow's state, as a decision after tomorrow's midnight would fold and store it.
+    with backends.session_factory() as session:
+        family = household(session=session, family_id=family_id)
+    serving = app.state.global_state.current
+    until = online.day_cutoff(family, today + timedelta(days=1))
+    online.current_state(content=content, global_state=serving.global_state, bank=serving.bank,
+                         table=online.family_table([family]), family_id=family_id, until=until,
+                         now=until.to_pydatetime() + timedelta(minutes=2))  # fmt: skip
+    after = online.load_state(content, family_id)
+    assert after is not None and after.version == stored.version + 1 and after.state.folded_until == until
+
+    def answered(state: online.FamilyState) -> dict[str, float]:
+        counts = state.member_arrays["answered_category"].sum(axis=1)
+        return dict(zip(state.member_ids.tolist(), counts.tolist(), strict=True))
+
+    before_counts, after_counts = answered(stored.state), answered(after.state)
+    assert [after_counts[m] - before_counts[m] for m in members[:2]] == [1.0, 1.0]
+
+
+def test_the_rebuild_command_restores_a_deleted_family_state_exactly(
+    installation: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from woorizip.cli import app as cli
+    from woorizip.recommender.online import load_state
+    from woorizip.settings import get_settings
+
+    family_id = installation.families[2]
+    _ranking(installation, family_id)  # a decision stores the family's state as of today's midnight
+    with MongoClient(installation.mongo_url, tz_aware=True) as client:
+        content = client[installation.content]
+        stored = load_state(content, family_id)  # type: ignore[arg-type]
+        assert stored is not None
+        content["family_states"].delete_one({"_id": family_id})
+    settings = installation.api.app.state.settings  # type: ignore[union-attr]
+    for name, value in {"DATA_DIR": settings.data_dir, "MONGO_URL": installation.mongo_url,
+                        "MONGO_DATABASE": installation.content}.items():  # fmt: skip
+        monkeypatch.setenv(f"WOORIZIP_{name}", str(value))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["rebuild-state", "--family", family_id])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 1 family states" in result.output
+    with MongoClient(installation.mongo_url, tz_aware=True) as client:
+        rebuilt = load_state(client[installation.content], family_id)  # type: ignore[arg-type]
+    assert rebuilt is not None and rebuilt.state.equals(stored.state)

@@ -17,9 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from recsys.catalog import load_bank
 from woorizip.app import create_app
 from woorizip.auth.passwords import PasswordHasher
 from woorizip.db import migrate
+from woorizip.recommender.bank import load_question_bank
 
 
 @dataclass
@@ -44,6 +46,7 @@ def owner_app(tmp_path_factory: pytest.TempPathFactory, mongo_url: str) -> Itera
     app = create_app(settings)
     app.state.hasher = PasswordHasher(time_cost=1, memory_cost_kib=1024)
     with TestClient(app) as client:  # runs the lifespan: backends, champion, accounts
+        load_question_bank(content=app.state.backends.content, bank=load_bank())  # as every installation has
         signed = client.post(
             "/v1/auth/signup",
             json={"email": "owner@example.kr", "password": "우리 가족 비밀번호는 길어요", "display_name": "엄마"},

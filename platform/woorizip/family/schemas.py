@@ -255,3 +255,23 @@ class ExportedMembership(BaseModel):
     family_name: str
     membership: MemberRead
     removed_at: datetime | None
+
+
+class HouseholdMember(BaseModel):
+    """What the recommender may know of an active member: role and age, never names."""
+
+    member_id: str
+    role: Role
+    birth_year: int | None
+    birthday: Birthday | None
+
+
+class Household(BaseModel):
+    """A family as the recommender sees it: its settings and the age mix of its active members."""
+
+    family_id: str
+    created_at: datetime
+    timezone: str
+    interests: list[Category]
+    blocked_categories: list[Category]
+    members: list[HouseholdMember]

@@ -28,6 +28,8 @@ from woorizip.family.schemas import (
     FamilyPage,
     FamilyRead,
     FamilyUpdate,
+    Household,
+    HouseholdMember,
     InvitationAccept,
     InvitationCreate,
     InvitationPage,
@@ -203,6 +205,41 @@ def families_of(*, session: Session, user_id: str) -> list[ExportedMembership]:
         )
         for family, member in rows
     ]
+
+
+def households(*, session: Session, family_ids: list[str]) -> list[Household]:
+    """The families among `family_ids` that exist, with their active members (for the recommender)."""
+    if not family_ids:
+        return []
+    families = {f.id: f for f in session.scalars(select(Family).where(Family.id.in_(family_ids)))}
+    members: dict[str, list[HouseholdMember]] = {family_id: [] for family_id in families}
+    rows = session.scalars(
+        select(FamilyMember)
+        .where(FamilyMember.family_id.in_(list(families)), FamilyMember.removed_at.is_(None))
+        .order_by(FamilyMember.joined_at, FamilyMember.id)
+    )
+    for member in rows:
+        profile = member_read(member)
+        members[member.family_id].append(
+            HouseholdMember(member_id=member.id, role=member.role, birth_year=member.birth_year,
+                            birthday=profile.birthday)
+        )
+    return [
+        Household(
+            family_id=family.id, created_at=_aware(family.created_at), timezone=family.timezone,
+            interests=list(family.interests), blocked_categories=list(family.blocked_categories),
+            members=members[family.id],
+        )
+        for family in (families[family_id] for family_id in family_ids if family_id in families)
+    ]
+
+
+def family_ids_page(*, session: Session, after: str | None, limit: int) -> list[str]:
+    """Family ids in id order, `limit` at a time after `after` (batch work streams through all families)."""
+    query = select(Family.id).order_by(Family.id).limit(limit)
+    if after is not None:
+        query = query.where(Family.id > after)
+    return list(session.scalars(query))
 
 
 # --- families ------------------------------------------------------------------------------------

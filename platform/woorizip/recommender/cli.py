@@ -110,3 +110,23 @@ def _content() -> Iterator[Any]:
         yield backends.content
     finally:
         backends.close()
+
+
+def rebuild_state(
+    family: Annotated[list[str] | None, typer.Option("--family", help="a family id (repeat for more)")] = None,
+    every: Annotated[bool, typer.Option("--all", help="every family of the installation")] = False,
+) -> None:
+    """Rebuild families' recommender states from their own events (recovery), as of their local midnight."""
+    from woorizip.backends import Backends
+    from woorizip.recommender.service import rebuild_family_states
+    from woorizip.settings import get_settings
+
+    if every == bool(family):
+        typer.echo("name families with --family, or pass --all", err=True)
+        raise typer.Exit(2)
+    backends = Backends(get_settings())
+    try:
+        count = rebuild_family_states(backends=backends, family_ids=None if every else list(family or []))
+    finally:
+        backends.close()
+    typer.echo(f"rebuilt {count} family states")

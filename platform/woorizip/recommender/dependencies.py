@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader
@@ -14,7 +12,8 @@ from fastapi.security import APIKeyHeader
 from woorizip.dependencies import app_state
 from woorizip.problems import raises
 from woorizip.recommender.errors import INTERNAL_TOKEN_REQUIRED
-from woorizip.recommender.serving import ChampionHolder, HistoryHolder
+from woorizip.recommender.online import GlobalStateHolder
+from woorizip.recommender.serving import ChampionHolder
 
 internal_token = APIKeyHeader(
     name="X-Internal-Token", scheme_name="internalToken", auto_error=False,
@@ -39,14 +38,12 @@ class DayChoice(StrEnum):
     TOMORROW = "tomorrow"
 
 
-def decision_day(
-    request: Request,
-    day: Annotated[DayChoice, Query(description="today or tomorrow in the installation's time zone")] = DayChoice.TODAY,
-) -> date:
-    today = datetime.now(ZoneInfo(request.app.state.settings.schedule_timezone)).date()
-    return today if day is DayChoice.TODAY else today + timedelta(days=1)
+def wants_tomorrow(
+    day: Annotated[DayChoice, Query(description="today or tomorrow, in the family's own time zone")] = DayChoice.TODAY,
+) -> bool:
+    return day is DayChoice.TOMORROW
 
 
 Champion = Annotated[ChampionHolder, Depends(app_state("champion"))]
-History = Annotated[HistoryHolder, Depends(app_state("history"))]
-DecisionDay = Annotated[date, Depends(decision_day)]
+GlobalStates = Annotated[GlobalStateHolder, Depends(app_state("global_state"))]
+Tomorrow = Annotated[bool, Depends(wants_tomorrow)]

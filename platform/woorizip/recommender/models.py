@@ -9,6 +9,8 @@ ASSIGNMENTS = "assignments"  # one question per family and day, `_id` = "<family
 FAMILY_SNAPSHOTS = "family_snapshots"  # families of imported or simulated datasets
 MEMBER_SNAPSHOTS = "member_snapshots"
 QUESTIONS = "questions"
+FAMILY_STATES = "family_states"  # one per live family: its own part of the history state, `_id` = family id
+GLOBAL_STATES = "recommender_global"  # which published global state the api serves with (`_id` = "current")
 
 
 class AssignmentDocument(TypedDict):

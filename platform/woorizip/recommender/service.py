@@ -1,15 +1,27 @@
-"""The recommender's online decisions: a family's question for a day, and its ranking (support preview)."""
+"""The recommender's decisions for live families: a family's question for a day, and its ranking.
+
+A decision reads the family from the relational store, its own state and the published global state
+(`online.py`), never anyone else's history; so it costs the same at a thousand families or a million.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from recsys.events import DatasetError
-from recsys.serving import Recommender
+from sqlalchemy.orm import Session
+
+from recsys.policy import Policy
+from recsys.serving import Assignment, Recommender
 from woorizip.backends import Backends
+from woorizip.family import service as family_service
+from woorizip.family.schemas import Household
+from woorizip.recommender import online
 from woorizip.recommender.assignments import find_assignment, save_assignments
 from woorizip.recommender.errors import NO_QUESTION_LEFT, UNKNOWN_FAMILY
+from woorizip.recommender.models import EVENTS
 from woorizip.recommender.schemas import (
     AssignmentSource,
     DailyQuestion,
@@ -19,7 +31,7 @@ from woorizip.recommender.schemas import (
     RankedQuestion,
     Ranking,
 )
-from woorizip.recommender.serving import ChampionHolder, HistoryHolder
+from woorizip.recommender.serving import ChampionHolder
 
 
 def model_info(*, champion: ChampionHolder) -> ModelInfo:
@@ -34,20 +46,37 @@ def model_info(*, champion: ChampionHolder) -> ModelInfo:
     )
 
 
-def _recommender(history: HistoryHolder, day: date, family_id: str) -> Recommender:
-    try:
-        recommender = history.for_day(day)
-    except DatasetError as error:
-        raise UNKNOWN_FAMILY.error(f"no history to decide from: {error}") from None
-    if not recommender.knows(family_id):
+def household(*, session: Session, family_id: str) -> Household:
+    found = family_service.households(session=session, family_ids=[family_id])
+    if not found:
         raise UNKNOWN_FAMILY.error(f"no family {family_id!r}")
-    return recommender
+    return found[0]
 
 
-def ranking(*, champion: ChampionHolder, history: HistoryHolder, family_id: str, day: date, k: int) -> Ranking:
+def _recommender(
+    *, backends: Backends, globals_: online.GlobalStateHolder, family: Household, day: date
+) -> Recommender:
+    serving = globals_.current
+    table = online.family_table([family])
+    state = online.current_state(
+        content=backends.content, global_state=serving.global_state, bank=serving.bank, table=table,
+        family_id=family.family_id, until=online.day_cutoff(family, day),
+    )  # fmt: skip
+    return online.recommender_for(
+        global_state=serving.global_state, bank=serving.bank, table=table, states=[state], day=day
+    )
+
+
+def ranking(
+    *, backends: Backends, session: Session, champion: ChampionHolder, globals_: online.GlobalStateHolder,
+    family_id: str, tomorrow: bool, k: int,
+) -> Ranking:  # fmt: skip
     """The family's best `k` eligible questions for the day, with scores; records nothing."""
+    family = household(session=session, family_id=family_id)
+    day = online.local_day(family, tomorrow=tomorrow)
     current = champion.current
-    frame = _recommender(history, day, family_id).rank(family_id=family_id, policy=current.policy, k=k)
+    recommender = _recommender(backends=backends, globals_=globals_, family=family, day=day)
+    frame = recommender.rank(family_id=family_id, policy=current.policy, k=k)
     return Ranking(
         family_id=family_id,
         day=day,
@@ -57,15 +86,26 @@ def ranking(*, champion: ChampionHolder, history: HistoryHolder, family_id: str,
     )
 
 
+def decide(
+    *, backends: Backends, champion: ChampionHolder, globals_: online.GlobalStateHolder, family: Household, day: date
+) -> Assignment:
+    """Decide the family's question for `day` now (not recorded)."""
+    recommender = _recommender(backends=backends, globals_=globals_, family=family, day=day)
+    assignment = recommender.assign(family_ids=[family.family_id], policy=champion.current.policy)[0]
+    return dataclasses.replace(assignment, timezone=family.timezone)
+
+
 def daily_question(
-    *, backends: Backends, champion: ChampionHolder, history: HistoryHolder, family_id: str, day: date
-) -> DailyQuestion:
+    *, backends: Backends, session: Session, champion: ChampionHolder, globals_: online.GlobalStateHolder,
+    family_id: str, tomorrow: bool,
+) -> DailyQuestion:  # fmt: skip
     """The precomputed assignment, or one decided now and recorded (whoever records first wins)."""
+    family = household(session=session, family_id=family_id)
+    day = online.local_day(family, tomorrow=tomorrow)
     source = AssignmentSource.PRECOMPUTED
     payload = find_assignment(backends=backends, family_id=family_id, day=day)
     if payload is None:
-        recommender = _recommender(history, day, family_id)
-        assignment = recommender.assign(family_ids=[family_id], policy=champion.current.policy)[0]
+        assignment = decide(backends=backends, champion=champion, globals_=globals_, family=family, day=day)
         if assignment.question_id is None:
             raise NO_QUESTION_LEFT.error("every suitable question was asked already")
         written, _ = save_assignments(backends=backends, assignments=[assignment])
@@ -93,3 +133,82 @@ def _question(backends: Backends, question_id: str) -> QuestionOut:
         difficulty=int(document.get("difficulty", 0)),
         wordings={str(k): str(v) for k, v in (document.get("wordings") or {}).items()},
     )
+
+
+def _family_id_chunks(backends: Backends, family_ids: list[str] | None, chunk: int) -> Iterator[list[str]]:
+    if family_ids is not None:
+        yield from (family_ids[i : i + chunk] for i in range(0, len(family_ids), chunk))
+        return
+    after: str | None = None
+    while True:
+        with backends.session_factory() as session:
+            ids = family_service.family_ids_page(session=session, after=after, limit=chunk)
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
+
+
+def rebuild_family_states(*, backends: Backends, family_ids: list[str] | None, chunk: int = 500) -> int:
+    """Fold the families' (None: every family's) states again from their own events; returns how many."""
+    serving = online.GlobalStateHolder(backends=backends).current
+    rebuilt = 0
+    for ids in _family_id_chunks(backends, family_ids, chunk):
+        with backends.session_factory() as session:
+            found = family_service.households(session=session, family_ids=ids)
+        for family in found:
+            online.rebuild_state(
+                content=backends.content, global_state=serving.global_state, bank=serving.bank,
+                table=online.family_table([family]), family_id=family.family_id,
+                until=online.day_cutoff(family, online.local_day(family, tomorrow=False)),
+            )  # fmt: skip
+            rebuilt += 1
+    return rebuilt
+
+
+def households_in_chunks(*, backends: Backends, chunk: int = 500) -> Iterator[list[Household]]:
+    """Every live family, `chunk` at a time (batch work streams through the relational store)."""
+    for ids in _family_id_chunks(backends, None, chunk):
+        with backends.session_factory() as session:
+            yield family_service.households(session=session, family_ids=ids)
+
+
+ACTIVE_DAYS = 14  # a family served within this many days, or created within them, gets tomorrow's question
+
+
+def active(*, backends: Backends, families: list[Household], now: datetime) -> list[Household]:
+    """The families served or created within ACTIVE_DAYS (one query for the whole chunk)."""
+    since = now - timedelta(days=ACTIVE_DAYS)
+    served = set(
+        backends.content[EVENTS].distinct(
+            "family_id", {"family_id": {"$in": [f.family_id for f in families]}, "type": "served",
+                          "ts": {"$gte": since}},
+        )
+    )  # fmt: skip
+    return [f for f in families if f.family_id in served or f.created_at >= since]
+
+
+def assign_tomorrow(
+    *, backends: Backends, globals_: online.GlobalStateHolder, families: list[Household], policy: Policy,
+    now: datetime,
+) -> list[Assignment]:  # fmt: skip
+    """Decide each family's question for its own local tomorrow, families of one day decided together."""
+    serving = globals_.current
+    by_day: dict[date, list[Household]] = {}
+    for family in families:
+        by_day.setdefault(online.local_day(family, tomorrow=True, now=now), []).append(family)
+    assignments: list[Assignment] = []
+    for day, group in sorted(by_day.items()):
+        tables = [online.family_table([family]) for family in group]
+        states = online.current_states(
+            content=backends.content, global_state=serving.global_state, bank=serving.bank, tables=tables,
+            family_ids=[f.family_id for f in group], until=[online.day_cutoff(f, day) for f in group], now=now,
+        )  # fmt: skip
+        recommender = online.recommender_for(
+            global_state=serving.global_state, bank=serving.bank, table=online.family_table(group), states=states,
+            day=day,
+        )  # fmt: skip
+        decided = recommender.assign(family_ids=[f.family_id for f in group], policy=policy)
+        zones = {f.family_id: f.timezone for f in group}
+        assignments += [dataclasses.replace(a, timezone=zones[a.family_id]) for a in decided]
+    return assignments

@@ -1,4 +1,4 @@
-"""What the api serves questions with: the registry's champion (swapped without a restart) and the history.
+"""What the api serves questions with: the registry's champion, swapped without a restart.
 
 `ChampionHolder` keeps the current policy in one attribute: a refresh loads the new champion
 completely before replacing the reference, so a request always sees either the old model or the
@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from recsys.policy import Policy
 from recsys.registry import CHAMPION, ModelRegistry
-from recsys.serving import Recommender, serving_policy
-from woorizip.backends import Backends
-from woorizip.recommender.store import load_dataset
+from recsys.serving import serving_policy
 from woorizip.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -73,26 +70,3 @@ class ChampionHolder:
             self.current = ServingModel(serving_policy(loaded.scorer, epsilon=self.epsilon), version, datetime.now(UTC))
             logger.info("serving champion version %s", version)
             return True
-
-
-class HistoryHolder:
-    """The history state the api decides with, rebuilt when the day turns or it is older than the interval."""
-
-    def __init__(self, *, backends: Backends, refresh_seconds: float) -> None:
-        self.backends = backends
-        self.refresh_seconds = refresh_seconds
-        self._lock = threading.Lock()
-        self._recommenders: dict[date, tuple[float, Recommender]] = {}
-
-    def for_day(self, day: date) -> Recommender:
-        cached = self._recommenders.get(day)
-        if cached is not None and time.monotonic() - cached[0] < self.refresh_seconds:
-            return cached[1]
-        with self._lock:
-            cached = self._recommenders.get(day)
-            if cached is not None and time.monotonic() - cached[0] < self.refresh_seconds:
-                return cached[1]
-            recommender = Recommender.from_dataset(load_dataset(content=self.backends.content), day=day)
-            # Keep only the newest few days: requests are for today, tomorrow and the odd preview.
-            self._recommenders = dict(sorted({**self._recommenders, day: (time.monotonic(), recommender)}.items())[-3:])
-            return recommender

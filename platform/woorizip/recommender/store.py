@@ -13,14 +13,17 @@ from typing import Any
 import pandas as pd
 from pymongo import ASCENDING
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 
 from recsys.catalog import Question, QuestionBank
-from recsys.events import Dataset, DatasetError, dataset_from_frames
+from recsys.events import EVENT_COLUMNS, MEMBER_COLUMNS, Dataset, DatasetError, dataset_from_frames
+from woorizip.family.schemas import Household
 from woorizip.recommender.bank import HASH_FIELD, load_question_bank
 from woorizip.recommender.models import EVENTS, FAMILY_SNAPSHOTS, MEMBER_SNAPSHOTS, QUESTIONS
 
 FAMILIES, MEMBERS = FAMILY_SNAPSHOTS, MEMBER_SNAPSHOTS
 BATCH = 5000
+DUPLICATE_KEY = 11000
 
 
 def save_dataset(*, content: Database[dict[str, Any]], dataset: Dataset) -> dict[str, int]:
@@ -68,7 +71,7 @@ def _bson(value: Any) -> Any:
 
 def load_dataset(*, content: Database[dict[str, Any]]) -> Dataset:
     """Read the dataset the live store holds; the same validation as a folder, errors name row and field."""
-    bank = _bank(content)
+    bank = bank_of(content)
     frames = {}
     for name, collection, key in (
         ("events", EVENTS, "event_id"),
@@ -89,7 +92,8 @@ def load_dataset(*, content: Database[dict[str, Any]]) -> Dataset:
     )
 
 
-def _bank(content: Database[dict[str, Any]]) -> QuestionBank:
+def bank_of(content: Database[dict[str, Any]]) -> QuestionBank:
+    """The question bank as the content store holds it."""
     questions = []
     for document in content[QUESTIONS].find({}, sort=[("_id", ASCENDING)]):
         document.pop(HASH_FIELD, None)
@@ -97,3 +101,65 @@ def _bank(content: Database[dict[str, Any]]) -> QuestionBank:
     if not questions:
         raise DatasetError("the content store has no questions: run `woorizip questions load`")
     return QuestionBank(questions)
+
+
+def record_events(*, content: Database[dict[str, Any]], events: pd.DataFrame) -> int:
+    """Append events (the documented event-log format) to the log; ids already there are skipped."""
+    written = 0
+    for chunk in _documents(events, "event_id"):
+        try:
+            written += len(content[EVENTS].insert_many(chunk, ordered=False).inserted_ids)
+        except BulkWriteError as error:
+            if any(item.get("code") != DUPLICATE_KEY for item in error.details.get("writeErrors", [])):
+                raise
+            written += int(error.details.get("nInserted", 0))
+    return written
+
+
+def graft_history(dataset: Dataset, *, families: dict[str, str], members: dict[str, str]) -> pd.DataFrame:
+    """The events of some simulated families, re-addressed to live families and members (demo and tests).
+
+    Events of members without a live counterpart are left out; event ids are made unique per live family.
+    """
+    events = dataset.events[dataset.events["family_id"].isin(list(families))].copy()
+    member = events["member_id"]
+    events = events[member.isna() | member.isin(list(members))].copy()
+    events["event_id"] = events["family_id"].map(families) + ":" + events["event_id"].astype(str)
+    events["family_id"] = events["family_id"].map(families)
+    events["member_id"] = events["member_id"].map(members, na_action="ignore")
+    return events.reset_index(drop=True)
+
+
+def live_dataset(*, content: Database[dict[str, Any]], households: list[Household]) -> Dataset:
+    """The live installation's dataset: these families (from the relational store) and their events."""
+    bank = bank_of(content)
+    family_ids = [h.family_id for h in households]
+    families = pd.DataFrame(
+        {
+            "family_id": family_ids,
+            "created_at": [h.created_at for h in households],
+            "timezone": [h.timezone for h in households],
+            "interests": [[c.value for c in h.interests] for h in households],
+            "blocked_categories": [[c.value for c in h.blocked_categories] for h in households],
+        }
+    )
+    members = pd.DataFrame(
+        [
+            {
+                "member_id": m.member_id, "family_id": h.family_id, "role": m.role.value, "birth_year": m.birth_year,
+                "birth_month": m.birthday.month if m.birthday else None,
+                "birth_day": m.birthday.day if m.birthday else None,
+                "lunar_birthday": bool(m.birthday and m.birthday.lunar),
+            }
+            for h in households
+            for m in h.members
+        ],
+        columns=list(MEMBER_COLUMNS),
+    )  # fmt: skip
+    documents = list(content[EVENTS].find({"family_id": {"$in": family_ids}}, sort=[("ts", ASCENDING)]))
+    fields = [name for name in EVENT_COLUMNS if name != "event_id"]
+    events = pd.DataFrame(documents, columns=["_id", *fields]).rename(columns={"_id": "event_id"})
+    events = events.loc[:, list(EVENT_COLUMNS)]
+    # Events of members who have left the family go with them (the members table lists active members).
+    events = events[events["member_id"].isna() | events["member_id"].isin(set(members["member_id"]))]
+    return dataset_from_frames(events=events, families=families, members=members, bank=bank, suffix=" (live)")
