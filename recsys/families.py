@@ -12,7 +12,8 @@ from recsys.catalog.bank import CATEGORIES
 from recsys.catalog.calendar import Birthday, birthday_date
 
 CATEGORY_POSITION = {category.value: i for i, category in enumerate(CATEGORIES)}
-MAX_MEMBERS = 8
+MAX_MEMBERS = 16  # the app's members-per-family quota
+DEFAULT_BIRTH_YEAR = 1980  # a member without a birth year counts as an adult
 N_SEGMENTS = 3
 
 
@@ -38,13 +39,13 @@ class FamilyTable:
     def __post_init__(self) -> None:
         self.index = {family_id: row for row, family_id in enumerate(self.family_ids)}
         self.member_index = {member_id: i for i, member_id in enumerate(self.member_ids)}
-        # (F, MAX_MEMBERS) member positions per family, -1 padded: lets features take a min over members.
+        # (F, largest family) member positions per family, -1 padded: lets features take a min over members.
         counts = np.bincount(self.member_family, minlength=self.size)
         if counts.max(initial=0) > MAX_MEMBERS:
             raise ValueError(f"a family has more than {MAX_MEMBERS} members")
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         slot = np.arange(len(self.member_family)) - starts[self.member_family]
-        self.member_slots = np.full((self.size, MAX_MEMBERS), -1, dtype=np.int64)
+        self.member_slots = np.full((self.size, max(int(counts.max(initial=0)), 1)), -1, dtype=np.int64)
         self.member_slots[self.member_family, slot] = np.arange(len(self.member_family))
 
     @classmethod
@@ -74,7 +75,7 @@ class FamilyTable:
             blocked=blocked,
             member_ids=members["member_id"].astype(str).to_numpy(dtype=object),
             member_family=member_family[order],
-            member_birth_year=members["birth_year"].fillna(1980).to_numpy(dtype=int),
+            member_birth_year=members["birth_year"].fillna(DEFAULT_BIRTH_YEAR).to_numpy(dtype=int),
             member_birthday=birthdays,
             created_day=np.asarray([day.toordinal() for day in created], dtype=np.int64),
         )

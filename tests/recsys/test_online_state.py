@@ -84,6 +84,8 @@ def test_a_family_state_round_trips_through_bytes(small_history: SimulatedHistor
     state = _online_state(dataset, family_id, dataset.first_day + timedelta(days=25), steps=2)
     again = FamilyState.from_bytes(state.to_bytes())
     assert again.equals(state) and len(state.asked) > 0 and len(state.member_ids) > 0
+    for name, value in state.arrays.items():
+        assert again.arrays[name].shape == np.shape(value) and again.arrays[name].dtype == np.asarray(value).dtype
     global_state = _global_as_of(dataset, dataset.first_day + timedelta(days=25))
     restored = GlobalState.from_bytes(global_state.to_bytes(), bank=dataset.bank)
     np.testing.assert_array_equal(restored.arrays["co_completed"], global_state.arrays["co_completed"])

@@ -302,9 +302,8 @@ def test_two_members_answering_at_once_both_land_in_the_family_state(installatio
         family = household(session=session, family_id=family_id)
     serving = app.state.global_state.current
     until = online.day_cutoff(family, today + timedelta(days=1))
-    online.current_state(content=content, global_state=serving.global_state, bank=serving.bank,
-                         table=online.family_table([family]), family_id=family_id, until=until,
-                         now=until.to_pydatetime() + timedelta(minutes=2))  # fmt: skip
+    online.current_state(content=content, global_state=serving.global_state, bank=serving.bank, household=family,
+                         until=until, now=until.to_pydatetime() + timedelta(minutes=2))  # fmt: skip
     after = online.load_state(content, family_id)
     assert after is not None and after.version == stored.version + 1 and after.state.folded_until == until
 

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from bson import Binary
 from pymongo import ASCENDING
@@ -25,10 +26,11 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from recsys.catalog import QuestionBank
-from recsys.families import FamilyTable
-from recsys.features.online import FamilyState, GlobalState, assemble, fold_family
-from recsys.features.state import HistoryState, cutoff
-from recsys.serving import Recommender
+from recsys.catalog.bank import CATEGORIES
+from recsys.catalog.calendar import Birthday
+from recsys.families import CATEGORY_POSITION, DEFAULT_BIRTH_YEAR, FamilyTable
+from recsys.features.online import FamilyState, GlobalState, family_state_of, fold_families, fold_family
+from recsys.features.state import SEOUL, HistoryState, cutoff
 from woorizip.backends import Backends
 from woorizip.family.schemas import Household
 from woorizip.recommender.models import EVENTS, FAMILY_STATES, GLOBAL_STATES
@@ -47,30 +49,28 @@ CURRENT = "current"
 
 def family_table(households: list[Household]) -> FamilyTable:
     """The recommender's table of these families (the relational store is the one truth for them)."""
-    families = pd.DataFrame(
-        {
-            "family_id": [h.family_id for h in households],
-            "created_at": [h.created_at for h in households],
-            "timezone": [h.timezone for h in households],
-            "interests": [[c.value for c in h.interests] for h in households],
-            "blocked_categories": [[c.value for c in h.blocked_categories] for h in households],
-        }
+    interests = np.zeros((len(households), len(CATEGORIES)), dtype=bool)
+    blocked = np.zeros_like(interests)
+    member_ids, member_family, birth_years, birthdays = [], [], [], []
+    for row, household in enumerate(households):
+        interests[row, [CATEGORY_POSITION[c.value] for c in household.interests]] = True
+        blocked[row, [CATEGORY_POSITION[c.value] for c in household.blocked_categories]] = True
+        for member in household.members:
+            member_ids.append(member.member_id)
+            member_family.append(row)
+            birth_years.append(DEFAULT_BIRTH_YEAR if member.birth_year is None else member.birth_year)
+            day = member.birthday
+            birthdays.append(None if day is None else Birthday(month=day.month, day=day.day, lunar=day.lunar))
+    return FamilyTable(
+        family_ids=np.asarray([h.family_id for h in households], dtype=object),
+        interests=interests,
+        blocked=blocked,
+        member_ids=np.asarray(member_ids, dtype=object),
+        member_family=np.asarray(member_family, dtype=int),
+        member_birth_year=np.asarray(birth_years, dtype=int),
+        member_birthday=birthdays,
+        created_day=np.asarray([h.created_at.astimezone(SEOUL).date().toordinal() for h in households], dtype=np.int64),
     )
-    rows = [
-        {
-            "member_id": m.member_id, "family_id": h.family_id, "role": m.role.value, "birth_year": m.birth_year,
-            "birth_month": m.birthday.month if m.birthday else None,
-            "birth_day": m.birthday.day if m.birthday else None,
-            "lunar_birthday": bool(m.birthday and m.birthday.lunar),
-        }
-        for h in households
-        for m in h.members
-    ]
-    columns = ["member_id", "family_id", "role", "birth_year", "birth_month", "birth_day", "lunar_birthday"]
-    members = pd.DataFrame(rows, columns=columns)
-    for column in ("birth_year", "birth_month", "birth_day"):
-        members[column] = members[column].astype("Float64")
-    return FamilyTable.from_frames(families, members)
 
 
 def local_day(household: Household, *, tomorrow: bool, now: datetime | None = None) -> date:
@@ -149,53 +149,53 @@ def _events(
 
 
 def current_state(
-    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, table: FamilyTable,
-    family_id: str, until: pd.Timestamp, now: datetime | None = None,
+    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, household: Household,
+    until: pd.Timestamp, now: datetime | None = None,
 ) -> FamilyState:  # fmt: skip
     """The family's state as of `until`: the stored one, brought up to date from its own events (and stored)."""
-    [state] = current_states(
-        content=content, global_state=global_state, bank=bank, tables=[table], family_ids=[family_id], until=[until],
-        now=now,
-    )  # fmt: skip
-    return state
+    history = histories(content=content, global_state=global_state, bank=bank, households=[household], until=until,
+                        now=now)  # fmt: skip
+    return family_state_of(history, 0)
 
 
-def current_states(
-    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, tables: list[FamilyTable],
-    family_ids: list[str], until: list[pd.Timestamp], now: datetime | None = None,
-) -> list[FamilyState]:  # fmt: skip
-    """Several families' states at once (batch scoring): one read of their stored states, one of their events."""
+def histories(
+    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, households: list[Household],
+    until: pd.Timestamp, now: datetime | None = None,
+) -> HistoryState:  # fmt: skip
+    """The history state of these families as of one midnight `until`, on the global state: each family's
+    stored state brought up to date from its own events in one read for all of them, and stored again
+    once that midnight is safely past."""
+    family_ids = [h.family_id for h in households]
     stored = {
         str(document["_id"]): StoredState(FamilyState.from_bytes(bytes(document["state"])), int(document["version"]))
         for document in content[FAMILY_STATES].find({"_id": {"$in": family_ids}})
     }
+    previous: list[FamilyState | None] = []
     starts: list[pd.Timestamp | None] = []
-    for family_id, limit in zip(family_ids, until, strict=True):
+    for family_id in family_ids:
         known = stored[family_id].state if family_id in stored else None
-        usable = known is not None and known.folded_until is not None and known.folded_until <= limit
+        usable = known is not None and known.folded_until is not None and known.folded_until <= until
+        previous.append(known if usable else None)  # none yet, or stored for a later midnight: from the start
         starts.append(known.folded_until if usable and known is not None else None)
-    need = [i for i, family_id in enumerate(family_ids) if not _current(stored.get(family_id), until[i])]
-    events = pd.DataFrame()
-    if need:
-        since = None if any(starts[i] is None for i in need) else min(s for i in need if (s := starts[i]) is not None)
-        events = _events(content, [family_ids[i] for i in need], since=since, until=max(until[i] for i in need))
-    moment = (now or datetime.now(UTC)) - STORE_GRACE
-    states = []
-    for i, family_id in enumerate(family_ids):
-        found = stored.get(family_id)
-        if _current(found, until[i]):
-            assert found is not None
-            states.append(found.state)
-            continue
-        mine = events[events["family_id"] == family_id] if len(events) else events
-        if starts[i] is not None:
-            mine = mine[mine["ts"] >= starts[i]]
-        previous = found.state if found is not None and starts[i] is not None else None
-        state = fold_family(global_state, bank=bank, family=tables[i], previous=previous, events=mine, until=until[i])
-        if (starts[i] is not None or found is None) and until[i].to_pydatetime() <= moment:
-            save_state(content, state, replacing=found)
-        states.append(state)
-    return states
+    behind = [i for i, family_id in enumerate(family_ids) if not _current(stored.get(family_id), until)]
+    events = pd.DataFrame(columns=["ts", "family_id"])
+    if behind:
+        known_starts = [start for i in behind if (start := starts[i]) is not None]
+        since = min(known_starts) if len(known_starts) == len(behind) else None
+        events = _events(content, [family_ids[i] for i in behind], since=since, until=until)
+        keep = np.ones(len(events), dtype=bool)
+        for i in behind:
+            if starts[i] is not None:
+                keep &= ~((events["family_id"] == family_ids[i]) & (events["ts"] < starts[i])).to_numpy()
+        events = events[keep]
+    history = fold_families(global_state, bank=bank, families=family_table(households), previous=previous,
+                            events=events, until=until)  # fmt: skip
+    if until.to_pydatetime() <= (now or datetime.now(UTC)) - STORE_GRACE:
+        for i in behind:
+            found = stored.get(family_ids[i])
+            if found is None or previous[i] is not None:  # never over a state stored for a later midnight
+                save_state(content, family_state_of(history, i), replacing=found)
+    return history
 
 
 def _current(stored: StoredState | None, until: pd.Timestamp) -> bool:
@@ -203,23 +203,17 @@ def _current(stored: StoredState | None, until: pd.Timestamp) -> bool:
 
 
 def rebuild_state(
-    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, table: FamilyTable,
-    family_id: str, until: pd.Timestamp,
+    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, household: Household,
+    until: pd.Timestamp,
 ) -> FamilyState:  # fmt: skip
     """Fold the family's whole event log again up to `until` and store it in place of what was there."""
+    family_id = household.family_id
     events = family_events(content, family_id, since=None, until=until)
+    table = family_table([household])
     state = fold_family(global_state, bank=bank, family=table, previous=None, events=events, until=until)
     content[FAMILY_STATES].delete_one({"_id": family_id})
     save_state(content, state, replacing=None)
     return state
-
-
-def recommender_for(
-    *, global_state: GlobalState, bank: QuestionBank, table: FamilyTable, states: list[FamilyState], day: date
-) -> Recommender:
-    """A recommender over these families only (their states on the shared global state) for `day`."""
-    history: HistoryState = assemble(global_state, bank=bank, families=table, states=list(states))
-    return Recommender(state=history, day=day)
 
 
 # ---- the global state ----------------------------------------------------------------------------

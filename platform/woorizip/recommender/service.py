@@ -57,14 +57,11 @@ def _recommender(
     *, backends: Backends, globals_: online.GlobalStateHolder, family: Household, day: date
 ) -> Recommender:
     serving = globals_.current
-    table = online.family_table([family])
-    state = online.current_state(
-        content=backends.content, global_state=serving.global_state, bank=serving.bank, table=table,
-        family_id=family.family_id, until=online.day_cutoff(family, day),
+    history = online.histories(
+        content=backends.content, global_state=serving.global_state, bank=serving.bank, households=[family],
+        until=online.day_cutoff(family, day),
     )  # fmt: skip
-    return online.recommender_for(
-        global_state=serving.global_state, bank=serving.bank, table=table, states=[state], day=day
-    )
+    return Recommender(state=history, day=day)
 
 
 def ranking(
@@ -158,8 +155,7 @@ def rebuild_family_states(*, backends: Backends, family_ids: list[str] | None, c
             found = family_service.households(session=session, family_ids=ids)
         for family in found:
             online.rebuild_state(
-                content=backends.content, global_state=serving.global_state, bank=serving.bank,
-                table=online.family_table([family]), family_id=family.family_id,
+                content=backends.content, global_state=serving.global_state, bank=serving.bank, household=family,
                 until=online.day_cutoff(family, online.local_day(family, tomorrow=False)),
             )  # fmt: skip
             rebuilt += 1
@@ -194,21 +190,16 @@ def assign_tomorrow(
 ) -> list[Assignment]:  # fmt: skip
     """Decide each family's question for its own local tomorrow, families of one day decided together."""
     serving = globals_.current
-    by_day: dict[date, list[Household]] = {}
+    # Families of one local day and time zone share their midnight: one state for all of them.
+    groups: dict[tuple[date, str], list[Household]] = {}
     for family in families:
-        by_day.setdefault(online.local_day(family, tomorrow=True, now=now), []).append(family)
+        groups.setdefault((online.local_day(family, tomorrow=True, now=now), family.timezone), []).append(family)
     assignments: list[Assignment] = []
-    for day, group in sorted(by_day.items()):
-        tables = [online.family_table([family]) for family in group]
-        states = online.current_states(
-            content=backends.content, global_state=serving.global_state, bank=serving.bank, tables=tables,
-            family_ids=[f.family_id for f in group], until=[online.day_cutoff(f, day) for f in group], now=now,
+    for (day, zone), group in sorted(groups.items()):
+        history = online.histories(
+            content=backends.content, global_state=serving.global_state, bank=serving.bank, households=group,
+            until=online.day_cutoff(group[0], day), now=now,
         )  # fmt: skip
-        recommender = online.recommender_for(
-            global_state=serving.global_state, bank=serving.bank, table=online.family_table(group), states=states,
-            day=day,
-        )  # fmt: skip
-        decided = recommender.assign(family_ids=[f.family_id for f in group], policy=policy)
-        zones = {f.family_id: f.timezone for f in group}
-        assignments += [dataclasses.replace(a, timezone=zones[a.family_id]) for a in decided]
+        decided = Recommender(state=history, day=day).assign(family_ids=[f.family_id for f in group], policy=policy)
+        assignments += [dataclasses.replace(a, timezone=zone) for a in decided]
     return assignments
