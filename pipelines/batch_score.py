@@ -71,17 +71,10 @@ class ChunkResult:
 
 def family_id_chunks(size: int) -> Iterator[list[str]]:
     """Every family id of the relational store, `size` at a time, in id order."""
-    from woorizip.family import service as family_service
+    from woorizip.recommender.service import family_id_chunks as chunks
 
-    after: str | None = None
     with resources.backends() as opened:
-        while True:
-            with opened.session_factory() as session:
-                ids = family_service.family_ids_page(session=session, after=after, limit=size)
-            if not ids:
-                return
-            yield ids
-            after = ids[-1]
+        yield from chunks(opened, None, size)
 
 
 @flow(name="batch_score", log_prints=True)

@@ -132,7 +132,8 @@ def _question(backends: Backends, question_id: str) -> QuestionOut:
     )
 
 
-def _family_id_chunks(backends: Backends, family_ids: list[str] | None, chunk: int) -> Iterator[list[str]]:
+def family_id_chunks(backends: Backends, family_ids: list[str] | None, chunk: int) -> Iterator[list[str]]:
+    """The given family ids (None: every family, streamed from the relational store in id order), `chunk` at a time."""
     if family_ids is not None:
         yield from (family_ids[i : i + chunk] for i in range(0, len(family_ids), chunk))
         return
@@ -150,7 +151,7 @@ def rebuild_family_states(*, backends: Backends, family_ids: list[str] | None, c
     """Fold the families' (None: every family's) states again from their own events; returns how many."""
     serving = online.GlobalStateHolder(backends=backends).current
     rebuilt = 0
-    for ids in _family_id_chunks(backends, family_ids, chunk):
+    for ids in family_id_chunks(backends, family_ids, chunk):
         with backends.session_factory() as session:
             found = family_service.households(session=session, family_ids=ids)
         for family in found:
@@ -164,7 +165,7 @@ def rebuild_family_states(*, backends: Backends, family_ids: list[str] | None, c
 
 def households_in_chunks(*, backends: Backends, chunk: int = 500) -> Iterator[list[Household]]:
     """Every live family, `chunk` at a time (batch work streams through the relational store)."""
-    for ids in _family_id_chunks(backends, None, chunk):
+    for ids in family_id_chunks(backends, None, chunk):
         with backends.session_factory() as session:
             yield family_service.households(session=session, family_ids=ids)
 
