@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,7 +22,7 @@ from recsys.events import Dataset, EventType
 from recsys.families import FamilyTable
 from recsys.features.build import build_features
 from recsys.features.state import HistoryState, cutoff
-from recsys.policy import EXPLORE_TOP, SERVING_SHORTLIST, Policy
+from recsys.policy import CHUNK_FAMILIES, EXPLORE_TOP, SERVING_SHORTLIST, Policy
 from recsys.ranking.scorers import AffinityScorer, Scorer
 
 ACTIVE_DAYS = 14  # a family that was served or answered within this many days is active
@@ -71,6 +71,29 @@ def decision_seed(family_id: str, day: date) -> int:
     return int.from_bytes(hashlib.sha256(f"{family_id}|{day.isoformat()}".encode()).digest()[:8], "big")
 
 
+class FamilyStreams:
+    """Random numbers for several families decided in one call, each from its own generator.
+
+    A policy draws, in order, one number per eligible pair (ties in the first stage, or a random
+    scorer), then one per family twice (explore or not, and which): asked for as many numbers as
+    there are pairs, each family's segment comes from its generator; asked for one per family, each
+    family's generator gives one. A family only ever uses its own generator, and its decision is the
+    same alone or in a batch whenever it has more eligible questions than the policy's shortlist
+    (whether the first stage runs, and so draws, depends on the batch's candidates otherwise).
+    """
+
+    def __init__(self, generators: list[np.random.Generator], eligible_counts: np.ndarray) -> None:
+        self.generators = generators
+        self.counts = np.asarray(eligible_counts, dtype=np.int64)
+
+    def random(self, size: int) -> np.ndarray:
+        if size == int(self.counts.sum()):
+            return np.concatenate([g.random(int(n)) for g, n in zip(self.generators, self.counts, strict=True)])
+        if size == len(self.generators):
+            return np.asarray([g.random() for g in self.generators])
+        raise ValueError(f"{size} random numbers asked of {len(self.generators)} families' streams")
+
+
 @dataclass
 class Recommender:
     """The history state as of `day`'s cutoff over a snapshot's families and bank."""
@@ -115,25 +138,30 @@ class Recommender:
         )  # fmt: skip
         assignments = []
         bank_ids = self.state.bank.ids
-        # One decision at a time keeps each family's draw independent of who else is in the batch.
-        for i, family_id in enumerate(family_ids):
-            rng = np.random.default_rng(decision_seed(family_id, self.day))
+        for start in range(0, len(family_ids), CHUNK_FAMILIES):
+            ids = list(family_ids[start : start + CHUNK_FAMILIES])
+            mask = eligible[start : start + CHUNK_FAMILIES]
+            # Decided together (one feature build, one model call), each family drawing from its own seed
+            # exactly what it would draw if decided alone.
+            streams = FamilyStreams([np.random.default_rng(decision_seed(f, self.day)) for f in ids], mask.sum(axis=1))
             decision = policy.choose(
-                state=self.state, family_rows=rows[i : i + 1], eligible=eligible[i : i + 1], calendar=calendar, rng=rng
-            )
-            question = int(decision.questions[0])
-            assignments.append(
-                Assignment(
-                    family_id=family_id,
-                    day=self.day,
-                    question_id=str(bank_ids[question]) if question >= 0 else None,
-                    alternatives=[str(bank_ids[q]) for q in decision.alternatives[0] if q >= 0],
-                    propensity=float(decision.propensity[0]),
-                    candidate_count=int(decision.candidate_count[0]),
-                    policy=policy.name,
-                    model_version=policy.scorer.version,
+                state=self.state, family_rows=rows[start : start + CHUNK_FAMILIES], eligible=mask, calendar=calendar,
+                rng=cast(np.random.Generator, streams),
+            )  # fmt: skip
+            for i, family_id in enumerate(ids):
+                question = int(decision.questions[i])
+                assignments.append(
+                    Assignment(
+                        family_id=family_id,
+                        day=self.day,
+                        question_id=str(bank_ids[question]) if question >= 0 else None,
+                        alternatives=[str(bank_ids[q]) for q in decision.alternatives[i] if q >= 0],
+                        propensity=float(decision.propensity[i]),
+                        candidate_count=int(decision.candidate_count[i]),
+                        policy=policy.name,
+                        model_version=policy.scorer.version,
+                    )
                 )
-            )
         return assignments
 
     def rank(self, *, family_id: str, policy: Policy, k: int = 10) -> pd.DataFrame:

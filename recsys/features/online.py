@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -169,7 +170,7 @@ def unpack(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     body = memoryview(raw)[4 + size :]
     arrays = {}
     for name, dtype, shape, offset in header.pop("arrays"):
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)
         arrays[name] = np.frombuffer(body, dtype=np.dtype(dtype), count=count, offset=offset).reshape(shape).copy()
     return arrays, header
 

@@ -134,3 +134,22 @@ def test_folding_a_family_leaves_the_shared_global_state_untouched(small_history
     state = assemble(global_state, bank=dataset.bank, families=_one_family(dataset, family_id), states=[folded])
     state.response_as_of(day + timedelta(days=9))  # settles the family's last served days
     assert global_state.to_bytes() == before.to_bytes()
+
+
+def test_families_decided_together_get_what_each_gets_alone(small_history: SimulatedHistory) -> None:
+    from recsys.ranking.training import fit_ranker
+    from recsys.serving import Recommender, serving_policy
+
+    dataset = small_history.dataset
+    rows, _ = replay(dataset)
+    day = dataset.last_day + timedelta(days=1)
+    recommender = Recommender.from_dataset(dataset, day=day)
+    family_ids = recommender.state.families.family_ids.astype(str).tolist()[:60]
+    for policy in (serving_policy(None), serving_policy(fit_ranker(rows))):
+        together = recommender.assign(family_ids=family_ids, policy=policy)
+        alone = [recommender.assign(family_ids=[family_id], policy=policy)[0] for family_id in family_ids]
+        assert [a.candidate_count for a in together] == [a.candidate_count for a in alone]
+        assert min(a.candidate_count for a in alone) > 40
+        assert [(a.question_id, a.propensity, a.alternatives) for a in together] == [
+            (a.question_id, a.propensity, a.alternatives) for a in alone
+        ]

@@ -265,7 +265,7 @@ class GlobalStateHolder:
             if self._current is not None and self._current.name == name:
                 return False
             bank = bank_of(content)
-            global_state = GlobalState.empty(bank)
+            global_state = None
             if pointer is not None:
                 try:
                     data = self.backends.object_store.get(str(pointer["key"]))
@@ -275,6 +275,8 @@ class GlobalStateHolder:
                     if self._current is not None:
                         return False
                     name = None
+            if global_state is None:
+                global_state = GlobalState.empty(bank)
             self._current = ServingState(bank=bank, global_state=global_state, name=name)
             ensure_indexes(content)
             logger.info("recommender global state: %s", name or "none published yet")
