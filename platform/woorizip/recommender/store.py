@@ -1,7 +1,10 @@
 """Datasets in the live content store: the same format as a dataset folder, as MongoDB collections.
 
-`events` holds the event log (`_id` = event id); `family_snapshots` and `member_snapshots` hold
-the family and member snapshots the recommender reads; questions come from `questions`.
+`events` holds the event log (`_id` = event id), written through `record_events` (and the
+assignments' served events); questions come from `questions`. `live_dataset` pairs the live
+families of the relational store with their events (what training exports); `family_snapshots`
+and `member_snapshots` hold only the families of datasets saved with `save_dataset` (a simulated
+or imported history, `woorizip simulate --to-store`, `evaluate --from-store`).
 """
 
 from __future__ import annotations
