@@ -71,8 +71,11 @@ def trained_registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelReg
 
 @pytest.fixture
 def installation(
-    trained_registry: tuple[ModelRegistry, object], make_settings: SettingsFactory, mongo_url: str, tmp_path: Path
-) -> Iterator[Installation]:
+    trained_registry: tuple[ModelRegistry, object], make_settings: SettingsFactory, mongo_url: str, tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[Installation]:  # fmt: skip
+    """The api on embedded defaults; `postgresql` as the indirect parameter puts its relational store there."""
+    relational = {"database_url": request.getfixturevalue("postgres_url")} if _param(request) == "postgresql" else {}
     registry, dataset = trained_registry
     registry.promote("1")
     database = f"wz_{uuid.uuid4().hex[:10]}"
@@ -84,6 +87,7 @@ def installation(
         models_dir=tmp_path / "models",
         model_refresh_seconds=0.2,
         limit_signup_per_ip="100000/hour",
+        **relational,
     )
     migrate.upgrade(url=settings.resolved_database_url)
     app = create_app(settings)
@@ -95,6 +99,14 @@ def installation(
         yield Installation(base, registry, [f.id for f in live], database, mongo_url, api,
                            {f.id: f.owner for f in live})  # fmt: skip
         api.http.close()
+
+
+def _param(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+# The paths that write the relational store run on both of its engines.
+BOTH_STORES = pytest.mark.parametrize("installation", ["sqlite", "postgresql"], indirect=True)
 
 
 def test_the_champion_is_served_and_readiness_says_so(installation: Installation) -> None:
@@ -124,6 +136,7 @@ def test_a_daily_question_is_decided_once_and_recorded_with_the_model_version(in
     assert event["propensity"] == body["propensity"] and event["policy"] == "lightgbm"
 
 
+@BOTH_STORES
 def test_simultaneous_first_requests_get_one_question(installation: Installation) -> None:
     url = f"{installation.base}/v1/recommender/families/{installation.families[1]}/daily-question"
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -220,6 +233,7 @@ def _ranking(installation: Installation, family_id: str, **params: object) -> di
     return body
 
 
+@BOTH_STORES
 def test_a_family_created_over_http_gets_a_question_on_its_first_request(installation: Installation) -> None:
     api = installation.api
     mom = api.sign_up()
@@ -230,6 +244,7 @@ def test_a_family_created_over_http_gets_a_question_on_its_first_request(install
     assert first.json()["source"] == "on_demand" and first.json()["question"]["id"]
 
 
+@BOTH_STORES
 def test_adding_a_child_removes_what_the_child_is_too_young_for_at_once(installation: Installation) -> None:
     from recsys.catalog import load_bank
 
@@ -269,6 +284,7 @@ def test_the_time_zone_moves_the_day_boundary(installation: Installation) -> Non
     assert days["Pacific/Kiritimati"] != days["Pacific/Pago_Pago"]
 
 
+@BOTH_STORES
 def test_two_members_answering_at_once_both_land_in_the_family_state(installation: Installation) -> None:
     from datetime import UTC
 
@@ -285,7 +301,8 @@ def test_two_members_answering_at_once_both_land_in_the_family_state(installatio
     assert app is not None
     backends: Backends = app.state.backends
     content = backends.content
-    stored = online.load_state(content, family_id)
+    with backends.session_factory() as session:
+        stored = online.load_state(session, family_id)
     assert stored is not None
     today = _today()
 
@@ -298,13 +315,15 @@ def test_two_members_answering_at_once_both_land_in_the_family_state(installatio
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(answer, members[:2]))
     # Tomorrow's state, as a decision after tomorrow's midnight would fold and store it.
-    with backends.session_factory() as session:
-        family = household(session=session, family_id=family_id)
     serving = app.state.global_state.current
-    until = online.day_cutoff(family, today + timedelta(days=1))
-    online.current_state(content=content, global_state=serving.global_state, bank=serving.bank, household=family,
-                         until=until, now=until.to_pydatetime() + timedelta(minutes=2))  # fmt: skip
-    after = online.load_state(content, family_id)
+    with backends.session_factory() as session, session.begin():
+        family = household(session=session, family_id=family_id)
+        until = online.day_cutoff(family, today + timedelta(days=1))
+        online.current_state(session=session, content=content, global_state=serving.global_state,
+                             bank=serving.bank, household=family, until=until,
+                             now=until.to_pydatetime() + timedelta(minutes=2))  # fmt: skip
+    with backends.session_factory() as session:
+        after = online.load_state(session, family_id)
     assert after is not None and after.version == stored.version + 1 and after.state.folded_until == until
 
     def answered(state: online.FamilyState) -> dict[str, float]:
@@ -315,25 +334,31 @@ def test_two_members_answering_at_once_both_land_in_the_family_state(installatio
     assert [after_counts[m] - before_counts[m] for m in members[:2]] == [1.0, 1.0]
 
 
+@BOTH_STORES
 def test_the_rebuild_command_restores_a_deleted_family_state_exactly(
     installation: Installation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import sqlalchemy as sa
     from typer.testing import CliRunner
 
     from woorizip.cli import app as cli
+    from woorizip.recommender.models import FamilyStateRow
     from woorizip.recommender.online import load_state
     from woorizip.settings import get_settings
 
     family_id = installation.families[2]
     _ranking(installation, family_id)  # a decision stores the family's state as of today's midnight
-    with MongoClient(installation.mongo_url, tz_aware=True) as client:
-        content = client[installation.content]
-        stored = load_state(content, family_id)  # type: ignore[arg-type]
+    app = installation.api.app
+    assert app is not None
+    backends = app.state.backends
+    with backends.session_factory() as session, session.begin():
+        stored = load_state(session, family_id)
         assert stored is not None
-        content["family_states"].delete_one({"_id": family_id})
-    settings = installation.api.app.state.settings  # type: ignore[union-attr]
-    for name, value in {"DATA_DIR": settings.data_dir, "MONGO_URL": installation.mongo_url,
-                        "MONGO_DATABASE": installation.content}.items():  # fmt: skip
+        session.execute(sa.delete(FamilyStateRow).where(FamilyStateRow.family_id == family_id))
+    settings = app.state.settings
+    variables = {"DATA_DIR": settings.data_dir, "DATABASE_URL": settings.resolved_database_url,
+                 "MONGO_URL": installation.mongo_url, "MONGO_DATABASE": installation.content}  # fmt: skip
+    for name, value in variables.items():
         monkeypatch.setenv(f"WOORIZIP_{name}", str(value))
     get_settings.cache_clear()
     try:
@@ -342,6 +367,27 @@ def test_the_rebuild_command_restores_a_deleted_family_state_exactly(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "rebuilt 1 family states" in result.output
-    with MongoClient(installation.mongo_url, tz_aware=True) as client:
-        rebuilt = load_state(client[installation.content], family_id)  # type: ignore[arg-type]
+    with backends.session_factory() as session:
+        rebuilt = load_state(session, family_id)
     assert rebuilt is not None and rebuilt.state.equals(stored.state)
+
+
+@BOTH_STORES
+def test_family_state_writes_are_compare_and_set(installation: Installation) -> None:
+    from woorizip.recommender import online
+
+    family_id = installation.families[3]
+    _ranking(installation, family_id)  # a decision stores the family's state
+    app = installation.api.app
+    assert app is not None
+    backends = app.state.backends
+    with backends.session_factory() as session:
+        stored = online.load_state(session, family_id)
+        assert stored is not None
+        assert not online.save_state(session, stored.state, replacing=None)  # a second first insert does nothing
+        assert online.save_state(session, stored.state, replacing=stored)
+        assert not online.save_state(session, stored.state, replacing=stored)  # read before the write above
+        session.rollback()
+    with backends.session_factory() as session:
+        after = online.load_state(session, family_id)
+    assert after is not None and after.version == stored.version  # the rolled-back writes left nothing

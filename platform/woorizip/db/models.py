@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 
 # Domains add their `models` module here as they land (auth, family, ...).
-MODEL_MODULES: tuple[str, ...] = ("woorizip.auth.models", "woorizip.auth.social.models", "woorizip.family.models")
+MODEL_MODULES: tuple[str, ...] = (
+    "woorizip.auth.models",
+    "woorizip.auth.social.models",
+    "woorizip.family.models",
+    "woorizip.recommender.models",
+)
 
 
 def import_all_models() -> None:

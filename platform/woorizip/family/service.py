@@ -123,12 +123,12 @@ def family_read(*, family: Family, member: FamilyMember) -> FamilyRead:
     )  # fmt: skip
 
 
+def _birthday(month: int | None, day: int | None, *, lunar: bool) -> Birthday | None:
+    return None if month is None or day is None else Birthday(month=month, day=day, lunar=lunar)
+
+
 def member_read(member: FamilyMember) -> MemberRead:
-    birthday = (
-        Birthday(month=member.birthday_month, day=member.birthday_day, lunar=member.birthday_lunar)
-        if member.birthday_month is not None and member.birthday_day is not None
-        else None
-    )
+    birthday = _birthday(member.birthday_month, member.birthday_day, lunar=member.birthday_lunar)
     return MemberRead(
         id=member.id, family_id=member.family_id, user_id=member.user_id, managed=member.user_id is None,
         nickname=member.nickname, role=member.role, birth_year=member.birth_year,
@@ -208,26 +208,39 @@ def families_of(*, session: Session, user_id: str) -> list[ExportedMembership]:
 
 
 def households(*, session: Session, family_ids: list[str]) -> list[Household]:
-    """The families among `family_ids` that exist, with their active members (for the recommender)."""
+    """The families among `family_ids` that exist, with their active members (for the recommender).
+
+    Columns rather than entities: batch scoring reads thousands of families a second through here.
+    """
     if not family_ids:
         return []
-    families = {f.id: f for f in session.scalars(select(Family).where(Family.id.in_(family_ids)))}
+    families = {
+        row.id: row
+        for row in session.execute(
+            select(Family.id, Family.created_at, Family.timezone, Family.interests, Family.blocked_categories).where(
+                Family.id.in_(family_ids)
+            )
+        )
+    }
     members: dict[str, list[HouseholdMember]] = {family_id: [] for family_id in families}
-    rows = session.scalars(
-        select(FamilyMember)
+    rows = session.execute(
+        select(FamilyMember.id, FamilyMember.family_id, FamilyMember.role, FamilyMember.birth_year,
+               FamilyMember.birthday_month, FamilyMember.birthday_day, FamilyMember.birthday_lunar)
         .where(FamilyMember.family_id.in_(list(families)), FamilyMember.removed_at.is_(None))
         .order_by(FamilyMember.joined_at, FamilyMember.id)
-    )
+    )  # fmt: skip
     for member in rows:
-        profile = member_read(member)
+        birthday = _birthday(member.birthday_month, member.birthday_day, lunar=member.birthday_lunar)
         members[member.family_id].append(
-            HouseholdMember(member_id=member.id, role=member.role, birth_year=member.birth_year,
-                            birthday=profile.birthday)
+            HouseholdMember(member_id=member.id, role=member.role, birth_year=member.birth_year, birthday=birthday)
         )
     return [
         Household(
-            family_id=family.id, created_at=_aware(family.created_at), timezone=family.timezone,
-            interests=list(family.interests), blocked_categories=list(family.blocked_categories),
+            family_id=family.id,
+            created_at=_aware(family.created_at),
+            timezone=family.timezone,
+            interests=list(family.interests),
+            blocked_categories=list(family.blocked_categories),
             members=members[family.id],
         )
         for family in (families[family_id] for family_id in family_ids if family_id in families)

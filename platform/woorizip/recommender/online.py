@@ -1,7 +1,7 @@
 """The recommender online: live families from the relational store, one durable state per family, one global state.
 
 A decision for a family reads that family (members, ages, interests, blocks, time zone) from the
-relational store, its own state from the content store's `family_states`, and the global state the
+relational store, its own state (`recommender_family_states`, next to it), and the global state the
 pipeline published; it never reads anyone else's events. A family's state is folded from its own
 events on demand: the stored state is as of some local midnight, and a decision for a later day
 folds the family's events since then and stores the result. Events are only ever inserted, so two
@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from bson import Binary
 from pymongo import ASCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from recsys.catalog import QuestionBank
 from recsys.catalog.bank import CATEGORIES
@@ -33,7 +34,7 @@ from recsys.features.online import FamilyState, GlobalState, family_state_of, fo
 from recsys.features.state import SEOUL, HistoryState, cutoff
 from woorizip.backends import Backends
 from woorizip.family.schemas import Household
-from woorizip.recommender.models import EVENTS, FAMILY_STATES, GLOBAL_STATES
+from woorizip.recommender.models import EVENTS, GLOBAL_STATES, FamilyStateRow
 from woorizip.recommender.store import bank_of
 
 logger = logging.getLogger(__name__)
@@ -97,27 +98,43 @@ def ensure_indexes(content: Database[dict[str, Any]]) -> None:
     content[EVENTS].create_index([("family_id", ASCENDING), ("ts", ASCENDING)])
 
 
-def load_state(content: Database[dict[str, Any]], family_id: str) -> StoredState | None:
-    document = content[FAMILY_STATES].find_one({"_id": family_id})
-    if document is None:
-        return None
-    return StoredState(FamilyState.from_bytes(bytes(document["state"])), int(document["version"]))
+def load_state(session: Session, family_id: str) -> StoredState | None:
+    row = session.execute(
+        select(FamilyStateRow.state, FamilyStateRow.version).where(FamilyStateRow.family_id == family_id)
+    ).one_or_none()
+    return None if row is None else StoredState(FamilyState.from_bytes(row.state), row.version)
 
 
-def save_state(content: Database[dict[str, Any]], state: FamilyState, *, replacing: StoredState | None) -> bool:
-    """Store the state unless another process changed the stored one since `replacing` was read."""
-    fields = {"state": Binary(state.to_bytes()), "folded_until": _moment(state.folded_until),
-              "updated_at": datetime.now(UTC)}  # fmt: skip
-    if replacing is None:
-        try:
-            content[FAMILY_STATES].insert_one({"_id": state.family_id, "version": 1, **fields})
-        except DuplicateKeyError:
-            return False
-        return True
-    result = content[FAMILY_STATES].update_one(
-        {"_id": state.family_id, "version": replacing.version}, {"$set": fields, "$inc": {"version": 1}}
+def _stored_states(session: Session, family_ids: list[str]) -> dict[str, StoredState]:
+    rows = session.execute(
+        select(FamilyStateRow.family_id, FamilyStateRow.state, FamilyStateRow.version).where(
+            FamilyStateRow.family_id.in_(family_ids)
+        )
     )
-    return result.modified_count == 1
+    return {row.family_id: StoredState(FamilyState.from_bytes(row.state), row.version) for row in rows}
+
+
+def save_state(session: Session, state: FamilyState, *, replacing: StoredState | None) -> bool:
+    """Store the state unless another transaction changed the stored one since `replacing` was read."""
+    values = {"state": state.to_bytes(), "folded_until": _moment(state.folded_until), "updated_at": datetime.now(UTC)}
+    if replacing is None:
+        inserted = session.execute(_insert_if_absent(session).values(family_id=state.family_id, version=1, **values))
+        return bool(inserted.rowcount == 1)  # type: ignore[attr-defined]
+    updated = session.execute(
+        update(FamilyStateRow)
+        .where(FamilyStateRow.family_id == state.family_id, FamilyStateRow.version == replacing.version)
+        .values(version=FamilyStateRow.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(updated.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _insert_if_absent(session: Session) -> Any:
+    # A concurrent first fold of the same family inserts the same state: the later insert does nothing
+    # instead of failing the request's transaction.
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(FamilyStateRow).on_conflict_do_nothing(index_elements=["family_id"])
+    return sqlite.insert(FamilyStateRow).on_conflict_do_nothing(index_elements=["family_id"])
 
 
 def _moment(value: pd.Timestamp | None) -> datetime | None:
@@ -149,27 +166,24 @@ def _events(
 
 
 def current_state(
-    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, household: Household,
-    until: pd.Timestamp, now: datetime | None = None,
+    *, session: Session, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank,
+    household: Household, until: pd.Timestamp, now: datetime | None = None,
 ) -> FamilyState:  # fmt: skip
     """The family's state as of `until`: the stored one, brought up to date from its own events (and stored)."""
-    history = histories(content=content, global_state=global_state, bank=bank, households=[household], until=until,
-                        now=now)  # fmt: skip
+    history = histories(session=session, content=content, global_state=global_state, bank=bank,
+                        households=[household], until=until, now=now)  # fmt: skip
     return family_state_of(history, 0)
 
 
 def histories(
-    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, households: list[Household],
-    until: pd.Timestamp, now: datetime | None = None,
+    *, session: Session, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank,
+    households: list[Household], until: pd.Timestamp, now: datetime | None = None,
 ) -> HistoryState:  # fmt: skip
     """The history state of these families as of one midnight `until`, on the global state: each family's
     stored state brought up to date from its own events in one read for all of them, and stored again
     once that midnight is safely past."""
     family_ids = [h.family_id for h in households]
-    stored = {
-        str(document["_id"]): StoredState(FamilyState.from_bytes(bytes(document["state"])), int(document["version"]))
-        for document in content[FAMILY_STATES].find({"_id": {"$in": family_ids}})
-    }
+    stored = _stored_states(session, family_ids)
     previous: list[FamilyState | None] = []
     starts: list[pd.Timestamp | None] = []
     for family_id in family_ids:
@@ -183,18 +197,18 @@ def histories(
         known_starts = [start for i in behind if (start := starts[i]) is not None]
         since = min(known_starts) if len(known_starts) == len(behind) else None
         events = _events(content, [family_ids[i] for i in behind], since=since, until=until)
-        keep = np.ones(len(events), dtype=bool)
-        for i in behind:
-            if starts[i] is not None:
-                keep &= ~((events["family_id"] == family_ids[i]) & (events["ts"] < starts[i])).to_numpy()
-        events = events[keep]
+        # Each family's events from its own stored midnight on (the query started at the earliest).
+        own_start = {family_ids[i]: start for i in behind if (start := starts[i]) is not None}
+        if own_start and len(events):
+            first = pd.to_datetime(events["family_id"].map(own_start), utc=True)
+            events = events[(first.isna() | (events["ts"] >= first)).to_numpy()]
     history = fold_families(global_state, bank=bank, families=family_table(households), previous=previous,
                             events=events, until=until)  # fmt: skip
     if until.to_pydatetime() <= (now or datetime.now(UTC)) - STORE_GRACE:
         for i in behind:
             found = stored.get(family_ids[i])
             if found is None or previous[i] is not None:  # never over a state stored for a later midnight
-                save_state(content, family_state_of(history, i), replacing=found)
+                save_state(session, family_state_of(history, i), replacing=found)
     return history
 
 
@@ -203,16 +217,16 @@ def _current(stored: StoredState | None, until: pd.Timestamp) -> bool:
 
 
 def rebuild_state(
-    *, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank, household: Household,
-    until: pd.Timestamp,
+    *, session: Session, content: Database[dict[str, Any]], global_state: GlobalState, bank: QuestionBank,
+    household: Household, until: pd.Timestamp,
 ) -> FamilyState:  # fmt: skip
     """Fold the family's whole event log again up to `until` and store it in place of what was there."""
     family_id = household.family_id
     events = family_events(content, family_id, since=None, until=until)
     table = family_table([household])
     state = fold_family(global_state, bank=bank, family=table, previous=None, events=events, until=until)
-    content[FAMILY_STATES].delete_one({"_id": family_id})
-    save_state(content, state, replacing=None)
+    session.execute(delete(FamilyStateRow).where(FamilyStateRow.family_id == family_id))
+    save_state(session, state, replacing=None)
     return state
 
 

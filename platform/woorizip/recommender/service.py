@@ -54,12 +54,12 @@ def household(*, session: Session, family_id: str) -> Household:
 
 
 def _recommender(
-    *, backends: Backends, globals_: online.GlobalStateHolder, family: Household, day: date
+    *, backends: Backends, session: Session, globals_: online.GlobalStateHolder, family: Household, day: date
 ) -> Recommender:
     serving = globals_.current
     history = online.histories(
-        content=backends.content, global_state=serving.global_state, bank=serving.bank, households=[family],
-        until=online.day_cutoff(family, day),
+        session=session, content=backends.content, global_state=serving.global_state, bank=serving.bank,
+        households=[family], until=online.day_cutoff(family, day),
     )  # fmt: skip
     return Recommender(state=history, day=day)
 
@@ -72,7 +72,7 @@ def ranking(
     family = household(session=session, family_id=family_id)
     day = online.local_day(family, tomorrow=tomorrow)
     current = champion.current
-    recommender = _recommender(backends=backends, globals_=globals_, family=family, day=day)
+    recommender = _recommender(backends=backends, session=session, globals_=globals_, family=family, day=day)
     frame = recommender.rank(family_id=family_id, policy=current.policy, k=k)
     return Ranking(
         family_id=family_id,
@@ -84,10 +84,11 @@ def ranking(
 
 
 def decide(
-    *, backends: Backends, champion: ChampionHolder, globals_: online.GlobalStateHolder, family: Household, day: date
-) -> Assignment:
+    *, backends: Backends, session: Session, champion: ChampionHolder, globals_: online.GlobalStateHolder,
+    family: Household, day: date,
+) -> Assignment:  # fmt: skip
     """Decide the family's question for `day` now (not recorded)."""
-    recommender = _recommender(backends=backends, globals_=globals_, family=family, day=day)
+    recommender = _recommender(backends=backends, session=session, globals_=globals_, family=family, day=day)
     assignment = recommender.assign(family_ids=[family.family_id], policy=champion.current.policy)[0]
     return dataclasses.replace(assignment, timezone=family.timezone)
 
@@ -102,7 +103,9 @@ def daily_question(
     source = AssignmentSource.PRECOMPUTED
     payload = find_assignment(backends=backends, family_id=family_id, day=day)
     if payload is None:
-        assignment = decide(backends=backends, champion=champion, globals_=globals_, family=family, day=day)
+        assignment = decide(
+            backends=backends, session=session, champion=champion, globals_=globals_, family=family, day=day
+        )
         if assignment.question_id is None:
             raise NO_QUESTION_LEFT.error("every suitable question was asked already")
         written, _ = save_assignments(backends=backends, assignments=[assignment])
@@ -152,14 +155,13 @@ def rebuild_family_states(*, backends: Backends, family_ids: list[str] | None, c
     serving = online.GlobalStateHolder(backends=backends).current
     rebuilt = 0
     for ids in family_id_chunks(backends, family_ids, chunk):
-        with backends.session_factory() as session:
-            found = family_service.households(session=session, family_ids=ids)
-        for family in found:
-            online.rebuild_state(
-                content=backends.content, global_state=serving.global_state, bank=serving.bank, household=family,
-                until=online.day_cutoff(family, online.local_day(family, tomorrow=False)),
-            )  # fmt: skip
-            rebuilt += 1
+        with backends.session_factory() as session, session.begin():
+            for family in family_service.households(session=session, family_ids=ids):
+                online.rebuild_state(
+                    session=session, content=backends.content, global_state=serving.global_state, bank=serving.bank,
+                    household=family, until=online.day_cutoff(family, online.local_day(family, tomorrow=False)),
+                )  # fmt: skip
+                rebuilt += 1
     return rebuilt
 
 
@@ -186,8 +188,8 @@ def active(*, backends: Backends, families: list[Household], now: datetime) -> l
 
 
 def assign_tomorrow(
-    *, backends: Backends, globals_: online.GlobalStateHolder, families: list[Household], policy: Policy,
-    now: datetime,
+    *, backends: Backends, session: Session, globals_: online.GlobalStateHolder, families: list[Household],
+    policy: Policy, now: datetime,
 ) -> list[Assignment]:  # fmt: skip
     """Decide each family's question for its own local tomorrow, families of one day decided together."""
     serving = globals_.current
@@ -198,7 +200,8 @@ def assign_tomorrow(
     assignments: list[Assignment] = []
     for (day, zone), group in sorted(groups.items()):
         history = online.histories(
-            content=backends.content, global_state=serving.global_state, bank=serving.bank, households=group,
+            session=session, content=backends.content, global_state=serving.global_state, bank=serving.bank,
+            households=group,
             until=online.day_cutoff(group[0], day), now=now,
         )  # fmt: skip
         decided = Recommender(state=history, day=day).assign(family_ids=[f.family_id for f in group], policy=policy)
