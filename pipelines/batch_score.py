@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pipelines import resources
+from recsys.ranking.compiled import compiled
 from recsys.registry import LoadedModel, RegistryError
 from recsys.serving import serving_policy
 from woorizip.recommender.assignments import save_assignments
@@ -49,14 +50,16 @@ def score_chunk(family_ids: list[str], model: LoadedModel | None, epsilon: float
     from woorizip.recommender.online import GlobalStateHolder
     from woorizip.recommender.service import active, assign_tomorrow
 
-    policy = serving_policy(None if model is None else model.scorer, epsilon=epsilon)
+    scorer = None if model is None else compiled(model.scorer, cache_dir=resources.settings().compiled_models_dir)
+    policy = serving_policy(scorer, epsilon=epsilon)
     with resources.backends() as opened:
         with opened.session_factory() as session:
             households = family_service.households(session=session, family_ids=family_ids)
-        chosen = active(backends=opened, families=households, now=now)
-        assignments = assign_tomorrow(
-            backends=opened, globals_=GlobalStateHolder(backends=opened), families=chosen, policy=policy, now=now
-        )
+            chosen = active(backends=opened, families=households, now=now)
+            assignments = assign_tomorrow(
+                backends=opened, session=session, globals_=GlobalStateHolder(backends=opened), families=chosen,
+                policy=policy, now=now,
+            )  # fmt: skip
         written, kept = save_assignments(backends=opened, assignments=assignments)
     return ChunkResult(families=len(chosen), written=written, kept=kept, days={a.day.isoformat() for a in assignments})
 

@@ -306,6 +306,11 @@ class Settings(BaseSettings):
         return self.data_dir / "snapshots"
 
     @property
+    def compiled_models_dir(self) -> Path:
+        """Models compiled to native code for batch scoring, by content (a cache: safe to delete)."""
+        return self.data_dir / "compiled-models"
+
+    @property
     def prefect_home(self) -> Path:
         return self.data_dir / "prefect"
 
