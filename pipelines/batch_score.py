@@ -16,6 +16,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ProcessPoolTaskRunner
 
 from pipelines import resources
 from recsys.ranking.compiled import compiled
@@ -100,10 +101,13 @@ def batch_score(now: datetime | None = None) -> BatchResult:
     return BatchResult(days=days, families=families, written=written, already_assigned=kept, model_version=version)
 
 
-def with_configured_runner(settings_dask_address: str | None) -> Any:
-    """The batch flow on the configured Dask cluster, or as it is (local threads)."""
-    if not settings_dask_address:
-        return batch_score
-    from prefect_dask import DaskTaskRunner
+def with_configured_runner(settings_dask_address: str | None, *, workers: int = 1) -> Any:
+    """The batch flow on the configured Dask cluster, on `workers` local processes, or as it is (local threads)."""
+    if settings_dask_address:
+        from prefect_dask import DaskTaskRunner
 
-    return batch_score.with_options(task_runner=DaskTaskRunner(address=settings_dask_address))  # type: ignore[arg-type]
+        return batch_score.with_options(task_runner=DaskTaskRunner(address=settings_dask_address))  # type: ignore[arg-type]
+    if workers > 1:
+        # Deciding a chunk is mostly Python: threads of one process share one core, processes use them all.
+        return batch_score.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))  # type: ignore[arg-type]
+    return batch_score

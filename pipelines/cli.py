@@ -88,7 +88,8 @@ def batch_score(
     _pipeline_environment()
     from pipelines.batch_score import with_configured_runner
 
-    result = with_configured_runner(configured_settings().dask_address)(now=now)
+    config = configured_settings()
+    result = with_configured_runner(config.dask_address, workers=config.batch_workers)(now=now)
     typer.echo(
         f"{result.families} families for {', '.join(result.days) or 'no day'}: {result.written} assigned, "
         f"{result.already_assigned} already had one; model {result.model_version or 'heuristic'}"

@@ -22,7 +22,7 @@ def build_deployments(settings: Settings) -> list[Any]:
     """The RunnerDeployment objects (cron, timezone and concurrency limit are checked by the tests)."""
     timezone = settings.schedule_timezone
     retrain_flow = retrain.with_options(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS)
-    batch_flow = with_configured_runner(settings.dask_address).with_options(
+    batch_flow = with_configured_runner(settings.dask_address, workers=settings.batch_workers).with_options(
         retries=RETRIES, retry_delay_seconds=RETRY_DELAY_SECONDS
     )
     return [

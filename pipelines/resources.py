@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from recsys.registry import ModelRegistry
 from woorizip.backends import Backends
@@ -28,3 +31,12 @@ def backends(config: Settings | None = None) -> Iterator[Backends]:
         yield opened
     finally:
         opened.close()
+
+
+def task_runner(dask_address: str | None, *, threads: int) -> Any:
+    """A flow's tasks on the Dask cluster at `dask_address` when one is configured, else on `threads` local threads."""
+    if not dask_address:
+        return ThreadPoolTaskRunner(max_workers=threads)
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=dask_address)

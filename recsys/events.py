@@ -3,7 +3,10 @@
 A dataset folder holds four Parquet files (documented in docs/events.md):
 `events.parquet`, `families.parquet`, `members.parquet`, `questions.parquet`, plus
 `manifest.json`. Production exports and simulated histories use the same format, so data
-scientists can train and evaluate on either.
+scientists can train and evaluate on either. `DatasetWriter` writes a folder a chunk of rows at a
+time (the live export writes one part per chunk of families and merges them), so writing never
+holds the whole dataset; events keep the order they were written in (by time in a simulated
+history, family by family in a live snapshot), and whatever needs time order sorts (replay does).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from recsys.catalog.bank import QuestionBank
 from recsys.catalog.schema import Category
@@ -75,6 +81,37 @@ MEMBER_COLUMNS: dict[str, str] = {
     "lunar_birthday": "bool",
 }
 
+TABLES = ("events", "families", "members")
+TABLE_COLUMNS = {"events": EVENT_COLUMNS, "families": FAMILY_COLUMNS, "members": MEMBER_COLUMNS}
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "datetime64[us, UTC]": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "float64": pa.float64(),
+    "Int64": pa.int64(),
+    "bool": pa.bool_(),
+    "object": pa.list_(pa.string()),  # the only object columns hold lists of category slugs
+}
+ROW_GROUP_ROWS = 100_000  # writing or merging holds one row group at a time, whatever the dataset's size
+ROW_HASH = "__row_hash"  # a column of parts only (`write_part`)
+
+
+def _schema(columns: dict[str, str]) -> pa.Schema:
+    """The file schema of a table, fixed by its documented dtypes (a chunk's values never change it).
+
+    The pandas metadata makes a plain `pd.read_parquet` give the documented dtypes too.
+    """
+    fields = pa.schema([pa.field(name, ARROW_TYPES[dtype]) for name, dtype in columns.items()])
+    empty = pd.DataFrame({name: pd.Series([], dtype=_empty_dtype(dtype)) for name, dtype in columns.items()})
+    return fields.with_metadata(pa.Table.from_pandas(empty, schema=fields, preserve_index=False).schema.metadata)
+
+
+def _empty_dtype(dtype: str) -> str:
+    return "object" if dtype in ("date", "object") else dtype
+
+
+SCHEMAS = {name: _schema(columns) for name, columns in TABLE_COLUMNS.items()}
+
 
 class DatasetError(ValueError):
     """A dataset file does not match the documented format; the message names file, row and field."""
@@ -99,21 +136,26 @@ class Dataset:
 
 
 def dataset_hash(dataset: Dataset) -> str:
-    """A SHA-256 of the dataset's content (not of file bytes, which vary with the Parquet writer)."""
-    digest = hashlib.sha256()
-    for name, frame in (
-        ("events", dataset.events),
-        ("families", dataset.families),
-        ("members", dataset.members),
-        ("questions", dataset.bank.to_frame()),
-    ):
-        # Lists (interests, tags) are not hashable by pandas: hash their JSON text instead.
-        canonical = frame.reset_index(drop=True).apply(
-            lambda column: column.map(_canonical) if column.dtype == object else column
-        )
-        digest.update(f"{name}:{len(frame)}:{','.join(map(str, frame.columns))};".encode())
-        digest.update(pd.util.hash_pandas_object(canonical, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+    """A SHA-256 of the dataset's content (not of file bytes, which vary with the Parquet writer).
+
+    The same digest `DatasetWriter` computes while writing the dataset a chunk at a time.
+    """
+    hasher = ContentHasher()
+    for name, frame in _tables(dataset).items():
+        hasher.add(name, frame)
+    hasher.add("questions", dataset.bank.to_frame())
+    return hasher.hexdigest()
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row of a typed frame; a row's hash depends on that row alone."""
+    if len(frame) == 0:
+        return np.empty(0, dtype=np.uint64)
+    # Lists (interests, tags) are not hashable by pandas: hash their JSON text instead.
+    canonical = frame.reset_index(drop=True).apply(
+        lambda column: column.map(_canonical) if column.dtype == object else column
+    )
+    return pd.util.hash_pandas_object(canonical, index=False).to_numpy(dtype=np.uint64)
 
 
 def _canonical(value: Any) -> Any:
@@ -122,24 +164,127 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def write_dataset(dataset: Dataset, folder: Path, *, extra: dict[str, Any] | None = None) -> None:
-    """Write the dataset folder (Parquet files and a manifest with `extra` entries)."""
+class ContentHasher:
+    """The content hash fed a chunk of rows at a time, in file order.
+
+    Each table's digest covers its row hashes in order, so how the rows were chunked (one frame, or
+    parts written by separate processes) does not change the result; the order of the rows does.
+    """
+
+    def __init__(self) -> None:
+        self._tables = {name: hashlib.sha256() for name in (*TABLES, "questions")}
+        self._rows = dict.fromkeys(self._tables, 0)
+
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        self.add_row_hashes(name, row_hashes(frame))
+
+    def add_row_hashes(self, name: str, hashes: np.ndarray) -> None:
+        self._tables[name].update(np.ascontiguousarray(hashes, dtype="<u8").tobytes())
+        self._rows[name] += len(hashes)
+
+    def hexdigest(self) -> str:
+        digest = hashlib.sha256(f"format {FORMAT_VERSION};".encode())
+        for name, table in self._tables.items():
+            digest.update(f"{name}:{self._rows[name]}:{table.hexdigest()};".encode())
+        return digest.hexdigest()
+
+
+def _tables(dataset: Dataset) -> dict[str, pd.DataFrame]:
+    return {"events": dataset.events, "families": dataset.families, "members": dataset.members}
+
+
+def write_dataset(dataset: Dataset, folder: Path, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the dataset folder (Parquet files and a manifest with `extra` entries); returns the manifest."""
+    with DatasetWriter(folder) as writer:
+        writer.append(events=dataset.events, families=dataset.families, members=dataset.members)
+        return writer.close(dataset.bank, extra=extra)
+
+
+class DatasetWriter:
+    """Writes a dataset folder a chunk of rows at a time, so memory holds one chunk, never the dataset.
+
+    Frames are appended as typed by `dataset_from_frames` (or parts written by `write_part`, merged in
+    the order appended); `close` adds the question bank and the manifest, whose `content_hash` is what
+    `dataset_hash` gives for the folder read back.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.rows = dict.fromkeys(TABLES, 0)
+        self._writers = {name: pq.ParquetWriter(folder / f"{name}.parquet", SCHEMAS[name]) for name in TABLES}
+        self._hasher = ContentHasher()
+        self._days: tuple[date, date] | None = None  # the first and last day of the events so far
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close_files()
+
+    def append(self, *, events: pd.DataFrame, families: pd.DataFrame, members: pd.DataFrame) -> None:
+        """The next rows of each file."""
+        for name, frame in (("events", events), ("families", families), ("members", members)):
+            self._hasher.add(name, frame)
+            self._write(name, _arrow(frame, name))
+
+    def append_part(self, part: Path) -> None:
+        """The rows of a part written by `write_part`, a row group at a time, with the row hashes it carries."""
+        for name in TABLES:
+            source = pq.ParquetFile(part / f"{name}.parquet")
+            for group in range(source.num_row_groups):
+                table = source.read_row_group(group)
+                self._hasher.add_row_hashes(name, table.column(ROW_HASH).to_numpy())
+                self._write(name, table.drop_columns([ROW_HASH]))
+            source.close()
+
+    def close(self, bank: QuestionBank, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Finish the files, write questions.parquet and manifest.json; returns the manifest."""
+        self._close_files()
+        questions = bank.to_frame()
+        questions.to_parquet(self.folder / "questions.parquet", index=False)
+        self._hasher.add("questions", questions)
+        first, last = self._days or (date.today(), date.today())
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            **self.rows,
+            "questions": len(bank),
+            "first_day": str(first),
+            "last_day": str(last),
+            "content_hash": self._hasher.hexdigest(),
+            **(extra or {}),
+        }
+        (self.folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        return manifest
+
+    def _write(self, name: str, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self._writers[name].write_table(table, row_group_size=ROW_GROUP_ROWS)
+        self.rows[name] += table.num_rows
+        if name == "events":
+            low, high = (value.as_py() for value in pc.min_max(table.column("day")).values())
+            self._days = (low, high) if self._days is None else (min(self._days[0], low), max(self._days[1], high))
+
+    def _close_files(self) -> None:
+        for writer in self._writers.values():
+            if writer.is_open:
+                writer.close()
+
+
+def write_part(dataset: Dataset, folder: Path) -> None:
+    """One chunk of a dataset (events, families, members) with each row's hash, for `DatasetWriter.append_part`.
+
+    Separate processes can each write a part; merging them streams row groups and never re-reads a value.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    dataset.events.to_parquet(folder / "events.parquet", index=False)
-    dataset.families.to_parquet(folder / "families.parquet", index=False)
-    dataset.members.to_parquet(folder / "members.parquet", index=False)
-    dataset.bank.to_frame().to_parquet(folder / "questions.parquet", index=False)
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "events": len(dataset.events),
-        "families": len(dataset.families),
-        "members": len(dataset.members),
-        "questions": len(dataset.bank),
-        "first_day": str(dataset.first_day),
-        "last_day": str(dataset.last_day),
-        **(extra or {}),
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    for name, frame in _tables(dataset).items():
+        table = _arrow(frame, name).append_column(ROW_HASH, pa.array(row_hashes(frame), pa.uint64()))
+        pq.write_table(table, folder / f"{name}.parquet", row_group_size=ROW_GROUP_ROWS)
+
+
+def _arrow(frame: pd.DataFrame, name: str) -> pa.Table:
+    return pa.Table.from_pandas(frame, schema=SCHEMAS[name], preserve_index=False)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -200,7 +200,10 @@ class Settings(BaseSettings):
         default=Path("models"), description="MLflow artifacts (mlruns/) and the champion's card (CHAMPION.md)"
     )
     dask_address: str | None = Field(
-        default=None, description="Dask scheduler for batch scoring (tcp://host:8786); unset: in process"
+        default=None,
+        description="Dask scheduler for batch scoring, the training snapshot's export and training "
+        "(tcp://host:8786; its workers write the snapshot's parts under data_dir, so they must see it); "
+        "unset: in process",
     )
     schedule_timezone: str = Field(
         default="Asia/Seoul", description="time zone of the schedules and of the families' calendar day"
@@ -210,6 +213,22 @@ class Settings(BaseSettings):
         default="0 4 * * *", description="when `woorizip schedule` precomputes tomorrow's questions (cron)"
     )
     batch_chunk_families: int = Field(default=500, ge=1, description="families per batch-scoring task")
+    batch_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="processes batch scoring uses on this machine when no Dask scheduler is set (one per core "
+        "for the fastest run; 1: chunks run on threads of the flow's process)",
+    )
+    training_window_days: int = Field(
+        default=90,
+        ge=1,
+        description="days of events the training snapshot of the live stores holds: the days before the "
+        "snapshot day (the day in progress is left out)",
+    )
+    training_chunk_families: int = Field(
+        default=500, ge=1, description="families per task of the training snapshot's export (its memory grows with it)"
+    )
     promotion_metric: Literal["snips_completion", "ndcg_at_10"] = Field(
         default="snips_completion", description="the metric a challenger must improve to be promoted"
     )

@@ -9,20 +9,23 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 import redis
+from prefect.task_runners import ProcessPoolTaskRunner
 from pymongo import MongoClient
 
-from pipelines.batch_score import batch_score
+from pipelines.batch_score import batch_score, with_configured_runner
 from pipelines.deployments import BATCH_SCORE, RETRAIN, build_deployments
+from recsys.events import read_dataset
 from recsys.features.build import FEATURE_NAMES
 from recsys.ranking.training import RankerParams, fit_ranker, replay
 from recsys.simulate.history import simulate_history
+from recsys.simulate.params import SimulationParams
 from tests.pipelines.conftest import new_world
 from woorizip.settings import Settings
 
@@ -51,7 +54,7 @@ def test_batch_scoring_assigns_tomorrow_once_per_active_family(
     tomorrow = dataset.last_day + timedelta(days=1)
 
     with world.use():
-        first = batch_score(now=now)
+        first = with_configured_runner(None, workers=2)(now=now)  # chunks in two worker processes
         again = batch_score(now=now)
 
     assert first.days == [tomorrow.isoformat()] and first.model_version == version
@@ -91,9 +94,11 @@ def test_a_dask_address_runs_batch_scoring_on_dask() -> None:
 
     from pipelines.batch_score import with_configured_runner
 
-    flow = with_configured_runner("tcp://10.0.0.5:8786")
+    flow = with_configured_runner("tcp://10.0.0.5:8786", workers=2)
     assert isinstance(flow.task_runner, DaskTaskRunner) and flow.task_runner.address == "tcp://10.0.0.5:8786"
     assert with_configured_runner(None) is batch_score
+    processes = with_configured_runner(None, workers=3).task_runner
+    assert isinstance(processes, ProcessPoolTaskRunner) and processes._max_workers == 3
 
 
 @pytest.mark.slow
@@ -105,21 +110,28 @@ def test_with_a_dask_scheduler_training_and_batch_scoring_run_on_the_cluster(
     from pipelines.batch_score import with_configured_runner
     from pipelines.retrain import retrain
 
-    dataset = simulate_history(n_families=120, days=30, seed=9).dataset
+    # A history ending yesterday: the live export keeps the training window's days before today.
+    params = SimulationParams(start_day=date.today() - timedelta(days=30))
+    dataset = simulate_history(n_families=120, days=30, seed=9, params=params).dataset
     world = new_world(tmp_path, mongo_url)
     world.seed_live(dataset)
+    monkeypatch.setenv("WOORIZIP_TRAINING_CHUNK_FAMILIES", "40")
     now = datetime.combine(dataset.last_day, datetime.min.time(), tzinfo=SEOUL) + timedelta(hours=22)
     # The workers start inside the installation's settings: every process of it sees the same stores.
-    with world.use(), LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, Client(cluster) as observer:
+    with (
+        world.use(),
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as observer,
+    ):
         monkeypatch.setenv("WOORIZIP_DASK_ADDRESS", cluster.scheduler_address)
         trained = retrain()  # from the live stores
         scored = with_configured_runner(cluster.scheduler_address)(now=now)
-        # The scheduler saw LightGBM's training tasks and the scoring chunks.
+        # The scheduler saw the snapshot's export chunks, LightGBM's training tasks and the scoring chunks.
         keys = set(observer.run_on_scheduler(_task_prefixes))
     assert trained.version == "1" and trained.promoted, trained
-    assert {"train_part", "score_chunk"} <= keys, sorted(keys)
+    assert {"export_chunk", "train_part", "score_chunk"} <= keys, sorted(keys)
+    snapshot = read_dataset(world.root / "var" / "snapshots" / trained.snapshot)
+    assert len(snapshot.families) == 120 and len(snapshot.events) > 0
     assert scored.model_version == "1" and scored.written == scored.families > 0
 
 

@@ -9,6 +9,7 @@ or imported history, `woorizip simulate --to-store`, `evaluate --from-store`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -19,13 +20,14 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from recsys.catalog import Question, QuestionBank
-from recsys.events import EVENT_COLUMNS, MEMBER_COLUMNS, Dataset, DatasetError, dataset_from_frames
+from recsys.events import EVENT_COLUMNS, FAMILY_COLUMNS, MEMBER_COLUMNS, Dataset, DatasetError, dataset_from_frames
 from woorizip.family.schemas import Household
 from woorizip.recommender.bank import HASH_FIELD, load_question_bank
 from woorizip.recommender.models import EVENTS, FAMILY_SNAPSHOTS, MEMBER_SNAPSHOTS, QUESTIONS
 
 FAMILIES, MEMBERS = FAMILY_SNAPSHOTS, MEMBER_SNAPSHOTS
 BATCH = 5000
+READ_BATCH = 10_000  # events per cursor batch; the server's default batches hold up to 16 MiB of them
 DUPLICATE_KEY = 11000
 
 
@@ -43,7 +45,7 @@ def save_dataset(*, content: Database[dict[str, Any]], dataset: Dataset) -> dict
             content[collection].insert_many(chunk, ordered=False)
         counts[collection] = len(frame)
     content[EVENTS].create_index([("ts", ASCENDING)])
-    content[EVENTS].create_index([("family_id", ASCENDING), ("day", ASCENDING)])
+    ensure_family_days_index(content)
     return counts
 
 
@@ -133,20 +135,50 @@ def graft_history(dataset: Dataset, *, families: dict[str, str], members: dict[s
     return events.reset_index(drop=True)
 
 
-def live_dataset(*, content: Database[dict[str, Any]], households: list[Household]) -> Dataset:
-    """The live installation's dataset: these families (from the relational store) and their events."""
-    bank = bank_of(content)
+def live_dataset(
+    *, content: Database[dict[str, Any]], households: list[Household], bank: QuestionBank | None = None,
+    since: date | None = None, until: date | None = None, label: str = " (live)",
+) -> Dataset:  # fmt: skip
+    """The live installation's dataset: these families (from the relational store) and their events.
+
+    Only events whose day is in [since, until) when given. Events are in family order (as `households`
+    lists them), each family's by time: the same rows in the same order however the families are chunked.
+    """
+    bank = bank or bank_of(content)
     family_ids = [h.family_id for h in households]
-    families = pd.DataFrame(
+    members = _members_frame(households)
+    events = _events_frame(content, family_ids, since=since, until=until)
+    # Events of members who have left the family go with them (the members table lists active members).
+    events = events[events["member_id"].isna() | events["member_id"].isin(set(members["member_id"]))]
+    dataset = dataset_from_frames(
+        events=events, families=_families_frame(households), members=members, bank=bank, suffix=label
+    )
+    order = pd.Series(range(len(family_ids)), index=family_ids)
+    events = dataset.events.assign(_order=dataset.events["family_id"].map(order).to_numpy())
+    events = events.sort_values(["_order", "ts", "event_id"], kind="stable").drop(columns="_order")
+    return dataclasses.replace(dataset, events=events.reset_index(drop=True))
+
+
+def ensure_family_days_index(content: Database[dict[str, Any]]) -> None:
+    """The index exports read the log by: a range of families, and their days."""
+    content[EVENTS].create_index([("family_id", ASCENDING), ("day", ASCENDING)])
+
+
+def _families_frame(households: list[Household]) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "family_id": family_ids,
+            "family_id": [h.family_id for h in households],
             "created_at": [h.created_at for h in households],
             "timezone": [h.timezone for h in households],
             "interests": [[c.value for c in h.interests] for h in households],
             "blocked_categories": [[c.value for c in h.blocked_categories] for h in households],
-        }
+        },
+        columns=list(FAMILY_COLUMNS),
     )
-    members = pd.DataFrame(
+
+
+def _members_frame(households: list[Household]) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "member_id": m.member_id, "family_id": h.family_id, "role": m.role.value, "birth_year": m.birth_year,
@@ -159,10 +191,37 @@ def live_dataset(*, content: Database[dict[str, Any]], households: list[Househol
         ],
         columns=list(MEMBER_COLUMNS),
     )  # fmt: skip
-    documents = list(content[EVENTS].find({"family_id": {"$in": family_ids}}, sort=[("ts", ASCENDING)]))
-    fields = [name for name in EVENT_COLUMNS if name != "event_id"]
-    events = pd.DataFrame(documents, columns=["_id", *fields]).rename(columns={"_id": "event_id"})
-    events = events.loc[:, list(EVENT_COLUMNS)]
-    # Events of members who have left the family go with them (the members table lists active members).
-    events = events[events["member_id"].isna() | events["member_id"].isin(set(members["member_id"]))]
-    return dataset_from_frames(events=events, families=families, members=members, bank=bank, suffix=" (live)")
+
+
+EVENT_FIELDS = [name for name in EVENT_COLUMNS if name != "event_id"]
+
+
+def _events_frame(
+    content: Database[dict[str, Any]], family_ids: list[str], *, since: date | None, until: date | None
+) -> pd.DataFrame:
+    """The families' events as raw columns: one list per field, not one dict per event, keeps a chunk small."""
+    columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
+    if not family_ids:
+        return pd.DataFrame(columns)
+    # A range of ids rather than `$in`: the store walks its (family_id, day) index once, where matching
+    # every event against hundreds of ids slowed SecantusDB down with the square of the chunk size. The
+    # range may hold other families (deleted ones, or under another collation another chunk's): skipped.
+    query: dict[str, Any] = {"family_id": {"$gte": min(family_ids), "$lte": max(family_ids)}}
+    days = {"$gte": since.isoformat()} if since else {}
+    if until:
+        days["$lt"] = until.isoformat()
+    if days:
+        query["day"] = days  # stored as ISO text, which sorts as the days do
+    wanted = set(family_ids)
+    values = [columns[name] for name in EVENT_FIELDS]
+    # Moderate batches, and one object per distinct text (families, members, questions, days and types
+    # repeat on every event): a chunk's raw columns then take about a third of the memory.
+    texts: dict[str, str] = {}
+    for document in content[EVENTS].find(query, projection=dict.fromkeys(EVENT_FIELDS, 1), batch_size=READ_BATCH):
+        if document.get("family_id") not in wanted:
+            continue
+        columns["event_id"].append(document["_id"])
+        for field, column in zip(EVENT_FIELDS, values, strict=True):
+            value = document.get(field)
+            column.append(texts.setdefault(value, value) if isinstance(value, str) else value)
+    return pd.DataFrame(columns)
