@@ -18,6 +18,7 @@ the features served equal the rows training builds for the same decisions.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -30,7 +31,7 @@ import pandas as pd
 
 from recsys.catalog.bank import CATEGORIES, QuestionBank
 from recsys.families import FamilyTable
-from recsys.features.state import NEVER, HistoryState
+from recsys.features.state import NEVER, EventArrays, HistoryState
 
 # Per family: one row of each of these HistoryState arrays.
 FAMILY_ARRAYS = (
@@ -123,24 +124,25 @@ class FamilyState:
     def from_bytes(cls, data: bytes) -> FamilyState:
         arrays, header = unpack(data)
         folded = int(header["folded_until"])
-
-        def group(prefix: str) -> dict[str, np.ndarray]:
-            return {key.removeprefix(prefix): value for key, value in arrays.items() if key.startswith(prefix)}
+        groups: dict[str, dict[str, np.ndarray]] = {"family": {}, "member": {}, "served": {}, "answers": {}}
+        for key, value in arrays.items():  # one pass: batch scoring reads thousands of states a second
+            prefix, _, name = key.partition(".")
+            groups[prefix][name] = value
 
         def strings(name: str) -> np.ndarray:
             return np.asarray(header[name], dtype=str)
 
-        served, answers = group("served."), group("answers.")
+        served, answers = groups["served"], groups["answers"]
         served["question"] = strings("served.question")
         answers["member"], answers["question"] = strings("answers.member"), strings("answers.question")
         return cls(
             family_id=str(header["family_id"]),
             folded_until=None if folded < 0 else pd.Timestamp(folded, tz="UTC"),
-            arrays=group("family."),
+            arrays=groups["family"],
             asked=strings("asked"),
             completed=strings("completed"),
             member_ids=strings("member_ids"),
-            member_arrays=group("member."),
+            member_arrays=groups["member"],
             unsettled_served=served,
             unsettled_answers=answers,
         )
@@ -164,15 +166,21 @@ def pack(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> bytes:
 
 
 def unpack(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    raw = zlib.decompress(data)
+    # One writable copy of the buffer, the arrays views into it: no copy per array.
+    raw = bytearray(zlib.decompress(data))
     size = int.from_bytes(raw[:4], "big")
     header = json.loads(raw[4 : 4 + size])
     body = memoryview(raw)[4 + size :]
     arrays = {}
     for name, dtype, shape, offset in header.pop("arrays"):
-        count = math.prod(shape)
-        arrays[name] = np.frombuffer(body, dtype=np.dtype(dtype), count=count, offset=offset).reshape(shape).copy()
+        flat = np.frombuffer(body, dtype=_dtype(dtype), count=math.prod(shape), offset=offset)
+        arrays[name] = flat if len(shape) == 1 else flat.reshape(shape)
     return arrays, header
+
+
+@functools.lru_cache(maxsize=64)
+def _dtype(text: str) -> np.dtype[Any]:
+    return np.dtype(text)
 
 
 def _no_families() -> FamilyTable:
@@ -323,13 +331,20 @@ def fold_families(
     bank: QuestionBank,
     families: FamilyTable,
     previous: list[FamilyState | None],
-    events: pd.DataFrame,
+    events: pd.DataFrame | EventArrays,
     until: pd.Timestamp,
 ) -> HistoryState:
     """The families' states (row i from previous[i], or nothing) with their own `events` before `until`
-    applied, on the frozen global part: ready to decide with, and to take family states from."""
+    applied, on the frozen global part: ready to decide with, and to take family states from.
+
+    `events` is an event frame, or the same events as arrays of this `families` table (`event_arrays`)."""
     state = assemble(global_state, bank=bank, families=families, states=previous)
-    state.apply(events[events["ts"] < until])
+    if isinstance(events, EventArrays):
+        before = events.select(events.ts < until.value // 1000)  # ts in µs, a Timestamp's value in ns
+        if len(before.ts):
+            state.apply_arrays(before)
+    else:
+        state.apply(events[events["ts"] < until])
     state.applied_until = until
     return state
 
@@ -340,7 +355,7 @@ def fold_family(
     bank: QuestionBank,
     family: FamilyTable,
     previous: FamilyState | None,
-    events: pd.DataFrame,
+    events: pd.DataFrame | EventArrays,
     until: pd.Timestamp,
 ) -> FamilyState:
     """`previous` (or nothing) with the family's own `events` before `until` applied: its state as of `until`.

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -91,6 +93,51 @@ class EventArrays:
     @staticmethod
     def concat(parts: list[EventArrays]) -> EventArrays:
         return EventArrays(*(np.concatenate([getattr(part, name) for part in parts]) for name in _EVENT_ARRAY_FIELDS))
+
+
+def event_arrays(records: Sequence[Mapping[str, Any]], *, families: FamilyTable, bank: QuestionBank) -> EventArrays:
+    """Stored event documents (docs/events.md fields) as arrays, as `HistoryState.arrays_from_frame` reads the
+    same events from a frame: events of unknown families are dropped, members not in `families` are -1.
+
+    Without a frame in between: the online path folds a few events per family, where building and
+    converting a frame would cost more than the fold itself.
+    """
+    known = [record for record in records if record["family_id"] in families.index]
+    member_index = families.member_index
+
+    def optional(name: str, missing: float, dtype: type) -> np.ndarray:
+        values = [record.get(name) for record in known]
+        return np.asarray([missing if value is None else value for value in values], dtype=dtype)
+
+    arrays = EventArrays.build(
+        ts=np.asarray([epoch_microseconds(record["ts"]) for record in known], dtype=np.int64),
+        kind="",
+        rows=np.asarray([families.index[record["family_id"]] for record in known], dtype=np.int64),
+        questions=bank.positions(record["question_id"] for record in known),
+        days=np.asarray([_ordinal(record["day"]) for record in known], dtype=np.int64),
+        ratings=optional("rating", 0.0, np.float32),
+        propensity=optional("propensity", np.nan, np.float64),
+        answer_length=optional("answer_length", -1, np.int64),
+        members=np.asarray([_member(member_index, record.get("member_id")) for record in known], dtype=np.int64),
+    )
+    return dataclasses.replace(arrays, kinds=np.asarray([str(record["type"]) for record in known], dtype=object))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_microseconds(moment: datetime) -> int:
+    """Microseconds since the epoch; a naive moment is UTC (as the content store hands them back)."""
+    return ((moment if moment.tzinfo else moment.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
+
+
+def _member(member_index: dict[str, int], member_id: str | None) -> int:
+    return -1 if member_id is None else member_index.get(member_id, -1)
+
+
+def _ordinal(day: date | str) -> int:
+    return (day if isinstance(day, date) else date.fromisoformat(day)).toordinal()
 
 
 _EVENT_ARRAY_FIELDS = (

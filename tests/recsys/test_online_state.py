@@ -20,7 +20,7 @@ from recsys.features.online import (
     fold_family,
     global_state_of,
 )
-from recsys.features.state import HistoryState, cutoff
+from recsys.features.state import HistoryState, cutoff, event_arrays
 from recsys.ranking.training import replay
 from recsys.simulate.history import SimulatedHistory
 
@@ -153,3 +153,25 @@ def test_families_decided_together_get_what_each_gets_alone(small_history: Simul
         assert [(a.question_id, a.propensity, a.alternatives) for a in together] == [
             (a.question_id, a.propensity, a.alternatives) for a in alone
         ]
+
+
+def test_stored_event_documents_read_as_the_same_arrays_as_the_event_frame(small_history: SimulatedHistory) -> None:
+    dataset = small_history.dataset
+    families = FamilyTable.from_frames(dataset.families, dataset.members)
+    # As the content store hands them back: days as ISO text, absent fields missing or None, UTC moments naive.
+    frame = dataset.events.astype(object).where(dataset.events.notna(), None)
+    documents = [
+        {**record, "ts": record["ts"].to_pydatetime().replace(tzinfo=None), "day": record["day"].isoformat()}
+        for record in frame.to_dict("records")
+    ]
+    documents += [{**documents[0], "family_id": "not-ours"}, {**documents[-1], "member_id": "left-long-ago"}]
+    assert {"rated", "answered", "served", "completed"} <= {d["type"] for d in documents}
+    state = HistoryState(bank=dataset.bank, families=families, embeddings=np.zeros((len(dataset.bank), 2)))
+    read_as_frame = pd.DataFrame(documents).assign(
+        ts=lambda f: pd.to_datetime(f["ts"], utc=True), day=lambda f: f["day"].map(date.fromisoformat)
+    )
+    expected = state.arrays_from_frame(read_as_frame)
+    arrays = event_arrays(documents, families=families, bank=dataset.bank)
+    for name in ("ts", "kinds", "rows", "questions", "days", "ratings", "members", "answer_length", "propensity"):
+        np.testing.assert_array_equal(getattr(arrays, name), getattr(expected, name), err_msg=name)
+    assert len(arrays.ts) == len(documents) - 1 and arrays.members[-1] == -1

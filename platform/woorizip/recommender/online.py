@@ -31,7 +31,7 @@ from recsys.catalog.bank import CATEGORIES
 from recsys.catalog.calendar import Birthday
 from recsys.families import CATEGORY_POSITION, DEFAULT_BIRTH_YEAR, FamilyTable
 from recsys.features.online import FamilyState, GlobalState, family_state_of, fold_families, fold_family
-from recsys.features.state import SEOUL, HistoryState, cutoff
+from recsys.features.state import SEOUL, HistoryState, cutoff, epoch_microseconds, event_arrays
 from woorizip.backends import Backends
 from woorizip.family.schemas import Household
 from woorizip.recommender.models import EVENTS, GLOBAL_STATES, FamilyStateRow
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 # same instant as the fold (two processes, one clock tick) is then already visible to it.
 STORE_GRACE = timedelta(seconds=60)
 CURRENT = "current"
+NEVER_US = -(2**63)  # before any event: a family with no stored state takes all its events
 
 
 # ---- live families -------------------------------------------------------------------------------
@@ -143,26 +144,24 @@ def _moment(value: pd.Timestamp | None) -> datetime | None:
 
 def family_events(
     content: Database[dict[str, Any]], family_id: str, *, since: pd.Timestamp | None, until: pd.Timestamp
-) -> pd.DataFrame:
-    """The family's own events with since <= ts < until, in the event-log format the history state reads."""
-    return _events(content, [family_id], since=since, until=until)
+) -> list[dict[str, Any]]:
+    """The family's own stored events with since <= ts < until, by time."""
+    return _event_documents(content, [family_id], since=since, until=until)
 
 
-def _events(
+def _event_documents(
     content: Database[dict[str, Any]], family_ids: list[str], *, since: pd.Timestamp | None, until: pd.Timestamp
-) -> pd.DataFrame:
+) -> list[dict[str, Any]]:
     window: dict[str, Any] = {"$lt": until.to_pydatetime()}
     if since is not None:
         window["$gte"] = since.to_pydatetime()
     query = {"family_id": family_ids[0] if len(family_ids) == 1 else {"$in": family_ids}, "ts": window}
-    frame = pd.DataFrame(list(content[EVENTS].find(query, sort=[("ts", ASCENDING)])))
-    for column in ("ts", "day", "family_id", "member_id", "type", "question_id", "rating", "propensity",
-                   "answer_length"):  # fmt: skip
-        if column not in frame:
-            frame[column] = None
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    frame["day"] = [date.fromisoformat(str(value)) for value in frame["day"]]
-    return frame
+    return list(content[EVENTS].find(query, projection=EVENT_FIELDS, sort=[("ts", ASCENDING)]))
+
+
+EVENT_FIELDS = dict.fromkeys(
+    ("ts", "day", "family_id", "member_id", "type", "question_id", "rating", "propensity", "answer_length"), 1
+)
 
 
 def current_state(
@@ -192,18 +191,18 @@ def histories(
         previous.append(known if usable else None)  # none yet, or stored for a later midnight: from the start
         starts.append(known.folded_until if usable and known is not None else None)
     behind = [i for i, family_id in enumerate(family_ids) if not _current(stored.get(family_id), until)]
-    events = pd.DataFrame(columns=["ts", "family_id"])
+    documents: list[dict[str, Any]] = []
     if behind:
         known_starts = [start for i in behind if (start := starts[i]) is not None]
         since = min(known_starts) if len(known_starts) == len(behind) else None
-        events = _events(content, [family_ids[i] for i in behind], since=since, until=until)
+        documents = _event_documents(content, [family_ids[i] for i in behind], since=since, until=until)
         # Each family's events from its own stored midnight on (the query started at the earliest).
-        own_start = {family_ids[i]: start for i in behind if (start := starts[i]) is not None}
-        if own_start and len(events):
-            first = pd.to_datetime(events["family_id"].map(own_start), utc=True)
-            events = events[(first.isna() | (events["ts"] >= first)).to_numpy()]
-    history = fold_families(global_state, bank=bank, families=family_table(households), previous=previous,
-                            events=events, until=until)  # fmt: skip
+        own_start = {family_ids[i]: start.value // 1000 for i in behind if (start := starts[i]) is not None}
+        if own_start:
+            documents = [d for d in documents if epoch_microseconds(d["ts"]) >= own_start.get(d["family_id"], NEVER_US)]
+    table = family_table(households)
+    events = event_arrays(documents, families=table, bank=bank)
+    history = fold_families(global_state, bank=bank, families=table, previous=previous, events=events, until=until)
     if until.to_pydatetime() <= (now or datetime.now(UTC)) - STORE_GRACE:
         for i in behind:
             found = stored.get(family_ids[i])
@@ -222,8 +221,8 @@ def rebuild_state(
 ) -> FamilyState:  # fmt: skip
     """Fold the family's whole event log again up to `until` and store it in place of what was there."""
     family_id = household.family_id
-    events = family_events(content, family_id, since=None, until=until)
     table = family_table([household])
+    events = event_arrays(family_events(content, family_id, since=None, until=until), families=table, bank=bank)
     state = fold_family(global_state, bank=bank, family=table, previous=None, events=events, until=until)
     session.execute(delete(FamilyStateRow).where(FamilyStateRow.family_id == family_id))
     save_state(session, state, replacing=None)
