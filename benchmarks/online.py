@@ -8,15 +8,16 @@ in the relational store (a family, its members with ages from a simulated histor
 state: one of the simulated families' real states, re-addressed, as of yesterday's midnight), plus
 yesterday's question and two answers in the event log for the families that will be decided.
 Each decision then does exactly what the api does: read the family, read and fold its state, score
-600+ candidates with a LightGBM model on the first stage's best 40, store the state. Run it alone on
-the machine. Not part of the tests.
+600+ candidates with a LightGBM model on the first stage's best 40, store the state; the decisions run
+in a fresh process standing in for an api process, whose resident memory is the one reported. Batch
+scoring runs as the pipeline's chunks do, in 1 and 2 worker processes (`--workers`), and includes
+saving the assignments and their served events. Run it alone on the machine. Not part of the tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import resource
 import tempfile
 import time
 import uuid
@@ -30,10 +31,6 @@ import psutil
 
 def _rss_mib() -> float:
     return float(psutil.Process().memory_info().rss / 2**20)
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Installation:
@@ -160,54 +157,104 @@ def _readdressed(template: Any, family_id: str, member_ids: list[str]) -> Any:
     )
 
 
-def decisions(installation: Installation, family_ids: list[str]) -> np.ndarray:
-    """Seconds per on-demand decision for today, as the api makes it (state read, fold, store, score)."""
-    from recsys.serving import Assignment, Recommender
+def decisions(installation: Installation, family_ids: list[str]) -> tuple[np.ndarray, list[int], float]:
+    """On-demand decisions for today in a fresh process standing in for an api process: the seconds of
+    each (family read, state read and fold, state stored, 600+ candidates scored), the candidates each
+    scored, and the process's resident memory afterwards (model, global state and libraries loaded)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    policy = installation.policy
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(
+            _api_decisions, installation.settings.data_dir, policy.scorer, policy.epsilon, family_ids
+        ).result()
+
+
+def _api_decisions(
+    data_dir: Path, scorer: Any, epsilon: float, family_ids: list[str]
+) -> tuple[np.ndarray, list[int], float]:
+    from recsys.serving import Assignment, Recommender, serving_policy
+    from woorizip.backends import Backends
     from woorizip.recommender import online
     from woorizip.recommender.service import household
+    from woorizip.settings import Settings
 
-    holder = online.GlobalStateHolder(backends=installation.backends)
-    holder.refresh()
-    seconds = []
-    for family_id in family_ids:
+    backends = Backends(Settings(_env_file=None, data_dir=data_dir))
+    try:
+        policy = serving_policy(scorer, epsilon=epsilon)
+        holder = online.GlobalStateHolder(backends=backends)
+        holder.refresh()
+        seconds, candidates = [], []
+        for family_id in family_ids:
+            started = time.perf_counter()
+            with backends.session_factory() as session, session.begin():
+                family = household(session=session, family_id=family_id)
+                day = online.local_day(family, tomorrow=False)
+                serving = holder.current
+                history = online.histories(
+                    session=session, content=backends.content, global_state=serving.global_state,
+                    bank=serving.bank, households=[family], until=online.day_cutoff(family, day),
+                )  # fmt: skip
+                recommender = Recommender(state=history, day=day)
+                decided: Assignment = recommender.assign(family_ids=[family_id], policy=policy)[0]
+            assert decided.question_id is not None
+            seconds.append(time.perf_counter() - started)
+            candidates.append(decided.candidate_count)
+        return np.asarray(seconds), candidates, _rss_mib()
+    finally:
+        backends.close()
+
+
+def batch(installation: Installation, family_ids: list[str], *, workers: int, save: bool) -> float:
+    """Families per second of tomorrow's batch decisions as the pipeline makes them: chunks of 500 (the
+    chunk's families, states and events read in three queries, decided in one call, then, with `save`,
+    the assignments and served events written), the chunks shared among `workers` processes started
+    and warmed (the trees compiled) before the clock."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    scorer = installation.policy.scorer
+    chunks = [family_ids[i : i + 500] for i in range(0, len(family_ids), 500)]
+    data_dir, now = installation.settings.data_dir, datetime.now(UTC)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        each = ([data_dir] * workers, [scorer] * workers)
+        list(pool.map(_decide_chunks, *each, [[]] * workers, [now] * workers, [save] * workers))
         started = time.perf_counter()
-        with installation.backends.session_factory() as session, session.begin():
-            family = household(session=session, family_id=family_id)
-            day = online.local_day(family, tomorrow=False)
-            serving = holder.current
-            history = online.histories(
-                session=session, content=installation.backends.content, global_state=serving.global_state,
-                bank=serving.bank, households=[family], until=online.day_cutoff(family, day),
-            )  # fmt: skip
-            recommender = Recommender(state=history, day=day)
-            decided: Assignment = recommender.assign(family_ids=[family_id], policy=installation.policy)[0]
-        assert decided.question_id is not None
-        seconds.append(time.perf_counter() - started)
-        installation.candidates.append(decided.candidate_count)
-    return np.asarray(seconds)
+        shares = [chunks[w::workers] for w in range(workers)]
+        decided = sum(pool.map(_decide_chunks, *each, shares, [now] * workers, [save] * workers))
+        return decided / (time.perf_counter() - started)
 
 
-def batch(installation: Installation, family_ids: list[str]) -> float:
-    """Families per second of tomorrow's batch decisions, chunks of 500 (states and events read per chunk)."""
+def _decide_chunks(data_dir: Path, scorer: Any, chunks: list[list[str]], now: datetime, save: bool) -> int:
+    """One worker process's share of the batch (`batch_score.score_chunk` without Prefect around it)."""
     from recsys.ranking.compiled import compiled
     from recsys.serving import serving_policy
+    from woorizip.backends import Backends
     from woorizip.family import service as family_service
     from woorizip.recommender import online
+    from woorizip.recommender.assignments import save_assignments
     from woorizip.recommender.service import assign_tomorrow
+    from woorizip.settings import Settings
 
-    holder = online.GlobalStateHolder(backends=installation.backends)
-    # As the batch pipeline does: the model's trees compiled once, before the clock starts.
-    scorer = compiled(installation.policy.scorer, cache_dir=installation.settings.compiled_models_dir)
-    policy = serving_policy(scorer, epsilon=installation.policy.epsilon)
-    started = time.perf_counter()
-    decided = 0
-    for i in range(0, len(family_ids), 500):
-        with installation.backends.session_factory() as session:
-            households = family_service.households(session=session, family_ids=family_ids[i : i + 500])
-            decided += len(assign_tomorrow(backends=installation.backends, session=session, globals_=holder,
-                                           families=households, policy=policy,
-                                           now=datetime.now(UTC)))  # fmt: skip
-    return decided / (time.perf_counter() - started)
+    settings = Settings(_env_file=None, data_dir=data_dir)
+    backends = Backends(settings)
+    try:
+        policy = serving_policy(compiled(scorer, cache_dir=settings.compiled_models_dir), epsilon=0.05)
+        holder = online.GlobalStateHolder(backends=backends)
+        holder.refresh()
+        decided = 0
+        for ids in chunks:
+            with backends.session_factory() as session:
+                households = family_service.households(session=session, family_ids=ids)
+                assignments = assign_tomorrow(backends=backends, session=session, globals_=holder,
+                                              families=households, policy=policy, now=now)  # fmt: skip
+            if save:
+                save_assignments(backends=backends, assignments=assignments)
+            decided += len(assignments)
+        return decided
+    finally:
+        backends.close()
 
 
 def main() -> None:
@@ -215,24 +262,35 @@ def main() -> None:
     parser.add_argument("--families", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--decisions", type=int, default=300)
     parser.add_argument("--batch", type=int, default=5000, help="families batch-scored at each size")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="batch-scoring processes to try")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
         installation = Installation(Path(root))
         try:
             installation.prepare(templates=200, days=60)
-            print(f"{'families':>9} {'load s':>7} {'p50 ms':>7} {'p99 ms':>7} {'batch fam/s':>11} {'RSS MiB':>8}")
+            batch_columns = "".join(f"{f'{w}w decide':>10}{f'{w}w +save':>10}" for w in args.workers)
+            print(f"{'families':>9} {'load s':>7} {'p50 ms':>7} {'p99 ms':>7}{batch_columns} {'RSS MiB':>8}")
             rng = np.random.default_rng(0)
             for count in sorted(args.families):
                 loaded = installation.grow(count)
                 sample = [installation.families[i] for i in rng.choice(count, args.decisions, replace=False)]
                 installation.add_yesterday(sample)
-                seconds = decisions(installation, sample)
-                pool = [f for f in installation.families if f not in set(sample)]
-                per_second = batch(installation, pool[: args.batch])
+                seconds, candidates, rss = decisions(installation, sample)
+                installation.candidates.extend(candidates)
+                chosen = set(sample)
+                pool = [f for f in installation.families if f not in chosen]
+                size = min(args.batch, len(pool) // len(args.workers))  # other families for each: none assigned yet
+                rates = [  # deciding alone first, then deciding and saving the same families (none assigned yet)
+                    batch(installation, pool[k * size : (k + 1) * size], workers=workers, save=save)
+                    for k, workers in enumerate(args.workers)
+                    for save in (False, True)
+                ]
                 p50, p99 = (np.percentile(seconds, q) * 1000 for q in (50, 99))
-                line = f"{count:>9,} {loaded:>7.1f} {p50:>7.2f} {p99:>7.2f} {per_second:>11,.0f} {_rss_mib():>8.0f}"
+                rate_columns = "".join(f"{rate:>10,.0f}" for rate in rates)
+                line = f"{count:>9,} {loaded:>7.1f} {p50:>7.2f} {p99:>7.2f}{rate_columns} {rss:>8.0f}"
                 print(line, flush=True)
-            print(f"peak RSS of the process: {_peak_mib():.0f} MiB; eligible candidates per decision: "
+            print(f"batch: families/s with 1 and 2 worker processes (w), deciding alone and deciding and saving; "
+                  f"RSS: of the api-like process after its decisions; eligible candidates per decision: "
                   f"mean {np.mean(installation.candidates):.0f}, max {max(installation.candidates)}")  # fmt: skip
         finally:
             from woorizip.content.embedded import stop_server

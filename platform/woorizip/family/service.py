@@ -23,6 +23,7 @@ from woorizip.family import errors
 from woorizip.family.models import Family, FamilyMember, Invitation
 from woorizip.family.schemas import (
     Birthday,
+    Category,
     ExportedMembership,
     FamilyCreate,
     FamilyPage,
@@ -42,6 +43,7 @@ from woorizip.family.schemas import (
     MemberRead,
     MemberUpdate,
     OwnershipTransferred,
+    Role,
 )
 from woorizip.pagination import PageRequest, encode_cursor
 
@@ -231,16 +233,18 @@ def households(*, session: Session, family_ids: list[str]) -> list[Household]:
     )  # fmt: skip
     for member in rows:
         birthday = _birthday(member.birthday_month, member.birthday_day, lunar=member.birthday_lunar)
+        # Rows of our own tables were validated on the way in: built without validating them again.
         members[member.family_id].append(
-            HouseholdMember(member_id=member.id, role=member.role, birth_year=member.birth_year, birthday=birthday)
-        )
+            HouseholdMember.model_construct(member_id=member.id, role=Role(member.role), birth_year=member.birth_year,
+                                            birthday=birthday)
+        )  # fmt: skip
     return [
-        Household(
+        Household.model_construct(
             family_id=family.id,
             created_at=_aware(family.created_at),
             timezone=family.timezone,
-            interests=list(family.interests),
-            blocked_categories=list(family.blocked_categories),
+            interests=[Category(c) for c in family.interests],
+            blocked_categories=[Category(c) for c in family.blocked_categories],
             members=members[family.id],
         )
         for family in (families[family_id] for family_id in family_ids if family_id in families)
