@@ -176,6 +176,7 @@ def _api_decisions(
 ) -> tuple[np.ndarray, list[int], float]:
     from recsys.serving import Assignment, Recommender, serving_policy
     from woorizip.backends import Backends
+    from woorizip.heap import freeze_long_lived_objects
     from woorizip.recommender import online
     from woorizip.recommender.service import household
     from woorizip.settings import Settings
@@ -185,6 +186,7 @@ def _api_decisions(
         policy = serving_policy(scorer, epsilon=epsilon)
         holder = online.GlobalStateHolder(backends=backends)
         holder.refresh()
+        freeze_long_lived_objects()  # as the api's start-up does
         seconds, candidates = [], []
         for family_id in family_ids:
             started = time.perf_counter()
@@ -232,6 +234,7 @@ def _decide_chunks(data_dir: Path, scorer: Any, chunks: list[list[str]], now: da
     from recsys.serving import serving_policy
     from woorizip.backends import Backends
     from woorizip.family import service as family_service
+    from woorizip.heap import freeze_long_lived_objects
     from woorizip.recommender import online
     from woorizip.recommender.assignments import save_assignments
     from woorizip.recommender.service import assign_tomorrow
@@ -243,6 +246,7 @@ def _decide_chunks(data_dir: Path, scorer: Any, chunks: list[list[str]], now: da
         policy = serving_policy(compiled(scorer, cache_dir=settings.compiled_models_dir), epsilon=0.05)
         holder = online.GlobalStateHolder(backends=backends)
         holder.refresh()
+        freeze_long_lived_objects()  # as `batch_score.score_chunk` does
         decided = 0
         for ids in chunks:
             with backends.session_factory() as session:

@@ -22,6 +22,7 @@ from pipelines import resources
 from recsys.ranking.compiled import compiled
 from recsys.registry import LoadedModel, RegistryError
 from recsys.serving import serving_policy
+from woorizip.heap import freeze_long_lived_objects
 from woorizip.recommender.assignments import save_assignments
 
 
@@ -53,6 +54,7 @@ def score_chunk(family_ids: list[str], model: LoadedModel | None, epsilon: float
 
     scorer = None if model is None else compiled(model.scorer, cache_dir=resources.settings().compiled_models_dir)
     policy = serving_policy(scorer, epsilon=epsilon)
+    freeze_long_lived_objects()  # a worker's first chunk: its libraries and model are loaded by now
     with resources.backends() as opened:
         with opened.session_factory() as session:
             households = family_service.households(session=session, family_ids=family_ids)

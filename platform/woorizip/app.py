@@ -21,6 +21,7 @@ from woorizip.auth.router import auth_router, me_router
 from woorizip.auth.social.router import router as social_router
 from woorizip.backends import Backends
 from woorizip.family.router import router as family_router
+from woorizip.heap import freeze_long_lived_objects
 from woorizip.json_body import DuplicateJsonKeysMiddleware
 from woorizip.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from woorizip.openapi import contract_openapi, operation_id
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, backends: Backends | None = 
         app.state.global_state = GlobalStateHolder(backends=app.state.backends)
         await run_in_threadpool(app.state.champion.refresh)
         await run_in_threadpool(_open_accounts, app, settings)
+        freeze_long_lived_objects()
         watcher = asyncio.create_task(
             _watch_champion(app.state.champion, app.state.global_state, settings.model_refresh_seconds)
         )
