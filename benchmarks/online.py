@@ -6,7 +6,8 @@
 Synthetic families are loaded straight into the embedded stores of a temporary data directory: rows
 in the relational store (a family, its members with ages from a simulated history, and its stored
 state: one of the simulated families' real states, re-addressed, as of yesterday's midnight), plus
-yesterday's question and two answers in the event log for the families that will be decided.
+yesterday's question and two answers in the event log for the families that will be decided
+(on demand or in the batch).
 Each decision then does exactly what the api does: read the family, read and fold its state, score
 600+ candidates with a LightGBM model on the first stage's best 40, store the state; the decisions run
 in a fresh process standing in for an api process, whose resident memory is the one reported. Batch
@@ -276,17 +277,22 @@ def main() -> None:
             print(f"{'families':>9} {'load s':>7} {'p50 ms':>7} {'p99 ms':>7}{batch_columns} {'RSS MiB':>8}")
             rng = np.random.default_rng(0)
             for count in sorted(args.families):
+                before = len(installation.families)
                 loaded = installation.grow(count)
                 sample = [installation.families[i] for i in rng.choice(count, args.decisions, replace=False)]
                 installation.add_yesterday(sample)
                 seconds, candidates, rss = decisions(installation, sample)
                 installation.candidates.extend(candidates)
                 chosen = set(sample)
-                pool = [f for f in installation.families if f not in chosen]
+                pool = [f for f in installation.families[before:] if f not in chosen]  # never batch-scored before
                 size = min(args.batch, len(pool) // len(args.workers))  # other families for each: none assigned yet
+                # Like the families the pipeline scores, each has yesterday's events, and a chunk is
+                # consecutive in id order (the pipeline streams the families by id).
+                shares = [sorted(pool[k * size : (k + 1) * size]) for k in range(len(args.workers))]
+                installation.add_yesterday([family for share in shares for family in share])
                 rates = [  # deciding alone first, then deciding and saving the same families (none assigned yet)
-                    batch(installation, pool[k * size : (k + 1) * size], workers=workers, save=save)
-                    for k, workers in enumerate(args.workers)
+                    batch(installation, share, workers=workers, save=save)
+                    for share, workers in zip(shares, args.workers, strict=True)
                     for save in (False, True)
                 ]
                 p50, p99 = (np.percentile(seconds, q) * 1000 for q in (50, 99))

@@ -57,3 +57,44 @@ def test_simulate_to_store_then_evaluate_from_store(data_dir: Path, tmp_path: Pa
     assert "ndcg@10" in evaluated.stdout
     both = run("evaluate", "--from-store", "--data", str(out), data_dir=data_dir, **env)
     assert both.returncode == 2
+
+
+def test_a_chunk_reads_its_own_families_events_and_no_one_elses_in_its_id_range(mongo_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import pandas as pd
+
+    from woorizip.recommender.online import _event_documents
+    from woorizip.recommender.service import active
+    from woorizip.recommender.store import family_ids_filter
+
+    now = datetime.now(UTC)
+    ids = ["fam-a", "fam-b", "fam-c", "fam-d"]  # b lies between a and c, d outside their range
+    with MongoClient(mongo_url, tz_aware=True) as client:
+        content = client[f"wz_{uuid.uuid4().hex[:8]}"]
+        content["events"].insert_many([
+            {"_id": f"served:{family}", "family_id": family, "type": "served", "ts": now - timedelta(hours=3),
+             "day": now.date().isoformat(), "question_id": "q-1"}
+            for family in ids
+        ])  # fmt: skip
+        found = _event_documents(content, ["fam-c", "fam-a"], since=None, until=pd.Timestamp(now))
+        assert sorted(d["family_id"] for d in found) == ["fam-a", "fam-c"]
+        assert family_ids_filter(["fam-c", "fam-a"]) == {"$gte": "fam-a", "$lte": "fam-c"}
+        assert family_ids_filter(["fam-b"]) == "fam-b"
+
+        class Backends:  # the one store `active` reads
+            def __init__(self) -> None:
+                self.content = content
+
+        households = [_household(family, created=now - timedelta(days=100)) for family in ("fam-a", "fam-c")]
+        chosen = active(backends=Backends(), families=households, now=now)  # type: ignore[arg-type]
+        assert [h.family_id for h in chosen] == ["fam-a", "fam-c"]
+        assert active(backends=Backends(), families=[], now=now) == []  # type: ignore[arg-type]
+        client.drop_database(content.name)
+
+
+def _household(family_id: str, *, created: object) -> object:
+    from woorizip.family.schemas import Household
+
+    return Household(family_id=family_id, created_at=created, timezone="Asia/Seoul", interests=[],
+                     blocked_categories=[], members=[])  # fmt: skip

@@ -35,7 +35,7 @@ from recsys.features.state import SEOUL, HistoryState, cutoff, epoch_microsecond
 from woorizip.backends import Backends
 from woorizip.family.schemas import Household
 from woorizip.recommender.models import EVENTS, GLOBAL_STATES, FamilyStateRow
-from woorizip.recommender.store import bank_of
+from woorizip.recommender.store import bank_of, family_ids_filter
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +155,10 @@ def _event_documents(
     window: dict[str, Any] = {"$lt": until.to_pydatetime()}
     if since is not None:
         window["$gte"] = since.to_pydatetime()
-    query = {"family_id": family_ids[0] if len(family_ids) == 1 else {"$in": family_ids}, "ts": window}
-    return list(content[EVENTS].find(query, projection=EVENT_FIELDS, sort=[("ts", ASCENDING)]))
+    query = {"family_id": family_ids_filter(family_ids), "ts": window}
+    wanted = set(family_ids)
+    found = content[EVENTS].find(query, projection=EVENT_FIELDS, sort=[("ts", ASCENDING)])
+    return [document for document in found if document["family_id"] in wanted]
 
 
 EVENT_FIELDS = dict.fromkeys(

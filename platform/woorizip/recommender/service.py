@@ -32,6 +32,7 @@ from woorizip.recommender.schemas import (
     Ranking,
 )
 from woorizip.recommender.serving import ChampionHolder
+from woorizip.recommender.store import family_ids_filter
 
 
 def model_info(*, champion: ChampionHolder) -> ModelInfo:
@@ -177,10 +178,12 @@ ACTIVE_DAYS = 14  # a family served within this many days, or created within the
 
 def active(*, backends: Backends, families: list[Household], now: datetime) -> list[Household]:
     """The families served or created within ACTIVE_DAYS (one query for the whole chunk)."""
+    if not families:
+        return []
     since = now - timedelta(days=ACTIVE_DAYS)
     served = set(
         backends.content[EVENTS].distinct(
-            "family_id", {"family_id": {"$in": [f.family_id for f in families]}, "type": "served",
+            "family_id", {"family_id": family_ids_filter([f.family_id for f in families]), "type": "served",
                           "ts": {"$gte": since}},
         )
     )  # fmt: skip

@@ -196,6 +196,19 @@ def _members_frame(households: list[Household]) -> pd.DataFrame:
 EVENT_FIELDS = [name for name in EVENT_COLUMNS if name != "event_id"]
 
 
+def family_ids_filter(family_ids: list[str]) -> Any:
+    """A `family_id` condition matching these families: the one id, or the range from the least to the greatest.
+
+    A range rather than `$in`: SecantusDB looks an `$in` up one id at a time (about a millisecond per
+    family with events, measured), where it walks its (family_id, …) index once for a range; MongoDB
+    does both from the index. Batch chunks are consecutive in id order, so their range holds no one
+    else but families since deleted or inactive; the caller keeps only the families it asked for.
+    """
+    if len(family_ids) == 1:
+        return family_ids[0]
+    return {"$gte": min(family_ids), "$lte": max(family_ids)}
+
+
 def _events_frame(
     content: Database[dict[str, Any]], family_ids: list[str], *, since: date | None, until: date | None
 ) -> pd.DataFrame:
@@ -203,10 +216,8 @@ def _events_frame(
     columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
     if not family_ids:
         return pd.DataFrame(columns)
-    # A range of ids rather than `$in`: the store walks its (family_id, day) index once, where matching
-    # every event against hundreds of ids slowed SecantusDB down with the square of the chunk size. The
-    # range may hold other families (deleted ones, or under another collation another chunk's): skipped.
-    query: dict[str, Any] = {"family_id": {"$gte": min(family_ids), "$lte": max(family_ids)}}
+    # The range may hold other families (deleted ones, or under another collation another chunk's): skipped.
+    query: dict[str, Any] = {"family_id": family_ids_filter(family_ids)}
     days = {"$gte": since.isoformat()} if since else {}
     if until:
         days["$lt"] = until.isoformat()
