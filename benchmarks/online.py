@@ -123,8 +123,8 @@ class Installation:
         events = []
         with self.backends.session_factory() as session:
             households = family_service.households(session=session, family_ids=family_ids)
+        question = self.first_question
         for family in households:
-            question = "q-benchmark"
             events.append({"_id": f"bench-served:{family.family_id}", "ts": moment, "day": yesterday.isoformat(),
                            "family_id": family.family_id, "type": "served", "question_id": question,
                            "propensity": 0.9, "policy": "lightgbm"})  # fmt: skip
@@ -133,8 +133,6 @@ class Installation:
                                "day": yesterday.isoformat(), "family_id": family.family_id,
                                "member_id": member.member_id, "type": "answered", "question_id": question,
                                "answer_length": 40})  # fmt: skip
-        for event in events:
-            event["question_id"] = self.first_question
         from pymongo.errors import BulkWriteError
 
         with contextlib.suppress(BulkWriteError):  # families sampled at an earlier size have theirs already
