@@ -16,7 +16,6 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ProcessPoolTaskRunner
 
 from pipelines import resources
 from recsys.ranking.compiled import compiled
@@ -104,12 +103,11 @@ def batch_score(now: datetime | None = None) -> BatchResult:
 
 
 def with_configured_runner(settings_dask_address: str | None, *, workers: int = 1) -> Any:
-    """The batch flow on the configured Dask cluster, on `workers` local processes, or as it is (local threads)."""
-    if settings_dask_address:
-        from prefect_dask import DaskTaskRunner
+    """The batch flow on the configured Dask cluster, on `workers` local processes, or as it is (local threads).
 
-        return batch_score.with_options(task_runner=DaskTaskRunner(address=settings_dask_address))  # type: ignore[arg-type]
-    if workers > 1:
-        # Deciding a chunk is mostly Python: threads of one process share one core, processes use them all.
-        return batch_score.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))  # type: ignore[arg-type]
-    return batch_score
+    Deciding a chunk is mostly Python: threads of one process share one core, processes use them all.
+    """
+    if not settings_dask_address and workers <= 1:
+        return batch_score
+    runner = resources.task_runner(settings_dask_address, processes=workers)
+    return batch_score.with_options(task_runner=runner)

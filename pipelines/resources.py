@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from recsys.registry import ModelRegistry
 from woorizip.backends import Backends
@@ -33,10 +33,13 @@ def backends(config: Settings | None = None) -> Iterator[Backends]:
         opened.close()
 
 
-def task_runner(dask_address: str | None, *, threads: int) -> Any:
-    """A flow's tasks on the Dask cluster at `dask_address` when one is configured, else on `threads` local threads."""
-    if not dask_address:
-        return ThreadPoolTaskRunner(max_workers=threads)
-    from prefect_dask import DaskTaskRunner
+def task_runner(dask_address: str | None, *, threads: int = 1, processes: int = 1) -> Any:
+    """A flow's tasks on the Dask cluster at `dask_address` when one is configured, else on `processes`
+    local processes when more than one, else on `threads` local threads."""
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
 
-    return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(address=dask_address)
+    if processes > 1:
+        return ProcessPoolTaskRunner(max_workers=processes)
+    return ThreadPoolTaskRunner(max_workers=threads)

@@ -95,6 +95,12 @@ class EventArrays:
         return EventArrays(*(np.concatenate([getattr(part, name) for part in parts]) for name in _EVENT_ARRAY_FIELDS))
 
 
+# What `event_arrays` reads of a stored event: a query for it needs no other field.
+EVENT_DOCUMENT_FIELDS = (
+    "ts", "day", "family_id", "member_id", "type", "question_id", "rating", "propensity", "answer_length",
+)  # fmt: skip
+
+
 def event_arrays(records: Sequence[Mapping[str, Any]], *, families: FamilyTable, bank: QuestionBank) -> EventArrays:
     """Stored event documents (docs/events.md fields) as arrays, as `HistoryState.arrays_from_frame` reads the
     same events from a frame: events of unknown families are dropped, members not in `families` are -1.

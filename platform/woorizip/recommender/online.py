@@ -31,7 +31,14 @@ from recsys.catalog.bank import CATEGORIES
 from recsys.catalog.calendar import Birthday
 from recsys.families import CATEGORY_POSITION, DEFAULT_BIRTH_YEAR, FamilyTable
 from recsys.features.online import FamilyState, GlobalState, family_state_of, fold_families, fold_family
-from recsys.features.state import SEOUL, HistoryState, cutoff, epoch_microseconds, event_arrays
+from recsys.features.state import (
+    EVENT_DOCUMENT_FIELDS,
+    SEOUL,
+    HistoryState,
+    cutoff,
+    epoch_microseconds,
+    event_arrays,
+)
 from woorizip.backends import Backends
 from woorizip.family.schemas import Household
 from woorizip.recommender.models import EVENTS, GLOBAL_STATES, FamilyStateRow
@@ -157,13 +164,8 @@ def _event_documents(
         window["$gte"] = since.to_pydatetime()
     query = {"family_id": family_ids_filter(family_ids), "ts": window}
     wanted = set(family_ids)
-    found = content[EVENTS].find(query, projection=EVENT_FIELDS, sort=[("ts", ASCENDING)])
+    found = content[EVENTS].find(query, projection=dict.fromkeys(EVENT_DOCUMENT_FIELDS, 1), sort=[("ts", ASCENDING)])
     return [document for document in found if document["family_id"] in wanted]
-
-
-EVENT_FIELDS = dict.fromkeys(
-    ("ts", "day", "family_id", "member_id", "type", "question_id", "rating", "propensity", "answer_length"), 1
-)
 
 
 def current_state(
